@@ -1,0 +1,25 @@
+#pragma once
+/// The "logical" JSON notation of the golden vectors and `sim-frame`: any value as plain JSON.
+///
+/// bytes -> `{"$bytes": "<hex>"}`; NaN and ±inf -> `{"$float": "nan" | "inf" | "-inf"}`;
+/// integers outside int64/uint64 -> `{"$bigint": "<decimal>"}`; maps with a non-string key ->
+/// `{"$map": [[key, value], ...]}`; floats keep a point or exponent, integers have none.
+
+#include <string>
+#include <string_view>
+
+#include <sim/codec/value.hpp>
+
+namespace sim {
+
+/// The logical form of `v` (objects are an error: wire tools see envelopes as plain maps).
+value to_logical(const value& v);
+/// The value a logical form stands for. Throws `sim::serialization_error` for a malformed marker.
+value from_logical(const value& logical);
+
+/// `to_logical` written as JSON (Python's json.dumps conventions).
+std::string to_logical_json(const value& v);
+/// Parses JSON and applies `from_logical`.
+value from_logical_json(std::string_view text);
+
+}  // namespace sim

@@ -1,0 +1,67 @@
+#pragma once
+/// The exception hierarchy of libsim's user API, and the error codes used inside.
+///
+/// Inside the codec, frame and transport layers errors travel as `std::error_code` values of the
+/// `sim::errc` enum; at the user API they become exceptions derived from `sim::error`.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace sim {
+
+/// Base of every exception libsim throws at its user API.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A value cannot be encoded or decoded, or does not convert to the requested C++ type.
+/// `what()` names the value's place when it is known: `json cannot encode bytes (at [2][0])`.
+class serialization_error : public error {
+public:
+    explicit serialization_error(std::string reason, std::string place = {});
+
+    /// What went wrong, without the place.
+    const std::string& reason() const noexcept { return reason_; }
+    /// Where, as a path from the top of the value: `[2]["k"]`; empty at the top.
+    const std::string& place() const noexcept { return place_; }
+    /// Called while unwinding out of a container, so the place builds up from the inside out.
+    void prepend_place(std::string_view outer);
+
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string reason_;
+    std::string place_;
+    std::string what_;
+};
+
+/// A peer broke the wire protocol: a malformed, empty or oversized frame, or a message that is not
+/// `[type, id, content]`.
+class protocol_error : public error {
+public:
+    using error::error;
+};
+
+/// Error codes used below the user API.
+enum class errc {
+    frame_too_large = 1,  ///< a frame header announces more than the configured maximum
+    empty_frame,          ///< a frame header announces a zero-length payload
+    truncated_frame,      ///< the input ended inside a frame
+    invalid_message,      ///< a payload that is not a valid `[type, id, content]` message
+    decode_failed,        ///< a payload the codec cannot decode
+};
+
+/// The category of `sim::errc` codes (name "sim").
+const std::error_category& error_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+}  // namespace sim
+
+template <>
+struct std::is_error_code_enum<sim::errc> : std::true_type {};

@@ -1,0 +1,391 @@
+#include "codec/msgpack_format.hpp"
+
+#include <bit>
+#include <cstring>
+#include <limits>
+
+#include <sim/codec/msgpack_codec.hpp>
+
+#include "codec/atomic_append.hpp"
+#include "codec/utf8.hpp"
+#include "codec/value_builder.hpp"
+
+namespace sim {
+
+namespace detail {
+
+namespace {
+
+// ---- encoding ---------------------------------------------------------------------------------
+
+class msgpack_writer {
+public:
+    msgpack_writer(byte_buffer& out, const codec_options& options) : out_(out), options_(options) {}
+
+    void write(const value& v, std::size_t depth) {
+        switch (v.kind()) {
+            case value_kind::nil: byte(0xc0); return;
+            case value_kind::boolean: byte(*v.get_if<bool>() ? 0xc3 : 0xc2); return;
+            case value_kind::int64: {
+                std::int64_t i = *v.get_if<std::int64_t>();
+                if (i >= 0) {
+                    write_unsigned(static_cast<std::uint64_t>(i));
+                } else {
+                    write_negative(i);
+                }
+                return;
+            }
+            case value_kind::uint64: write_unsigned(*v.get_if<std::uint64_t>()); return;
+            case value_kind::big_integer:
+                throw serialization_error("msgpack cannot encode the integer " +
+                                          v.get_if<big_integer>()->str() +
+                                          " (outside [-2^63, 2^64-1])");
+            case value_kind::float64: {
+                std::byte* p = out_.extend(9);
+                p[0] = std::byte{0xcb};
+                store_be(p + 1, std::bit_cast<std::uint64_t>(*v.get_if<double>()));
+                return;
+            }
+            case value_kind::string: write_string(*v.get_if<std::string>()); return;
+            case value_kind::bytes: write_bytes(*v.get_if<bytes>()); return;
+            case value_kind::array: {
+                const array& a = *v.get_if<array>();
+                check_depth(depth);
+                write_header(a.size(), 0x90, 0xdc, "array");
+                for (std::size_t i = 0; i < a.size(); ++i) {
+                    detail::at_place(i, [&] { write(a[i], depth + 1); });
+                }
+                return;
+            }
+            case value_kind::map: {
+                const map& m = *v.get_if<map>();
+                check_depth(depth);
+                write_header(m.size(), 0x80, 0xde, "map");
+                for (const auto& [k, x] : m) {
+                    detail::at_key(k, [&] {
+                        write(k, depth + 1);
+                        write(x, depth + 1);
+                    });
+                }
+                return;
+            }
+            case value_kind::object: {
+                const object& o = *v.get_if<object>();
+                if (!options_.decode_envelopes) {
+                    throw serialization_error("cannot encode object of type \"" + o.type_name() +
+                                              "\" with envelopes disabled");
+                }
+                write(options_.serializers.envelope(o), depth);
+                return;
+            }
+        }
+    }
+
+    void write_items(std::span<const value* const> items) {
+        write_header(items.size(), 0x90, 0xdc, "array");
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            detail::at_place(i, [&] { write(*items[i], 1); });
+        }
+    }
+
+private:
+    void byte(unsigned b) { out_.push_back(static_cast<std::byte>(b)); }
+
+    template <class T>
+    static void store_be(std::byte* p, T v) noexcept {
+        if constexpr (std::endian::native == std::endian::little) {
+            if constexpr (sizeof(T) == 2) v = static_cast<T>(__builtin_bswap16(v));
+            if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
+            if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
+        }
+        std::memcpy(p, &v, sizeof v);
+    }
+
+    template <class T>
+    void tagged(unsigned tag, T v) {
+        std::byte* p = out_.extend(1 + sizeof(T));
+        p[0] = static_cast<std::byte>(tag);
+        store_be(p + 1, v);
+    }
+
+    // Smallest form, as msgpack-python: positive fixint, then uint 8/16/32/64.
+    void write_unsigned(std::uint64_t u) {
+        if (u < 0x80) {
+            byte(static_cast<unsigned>(u));
+        } else if (u <= 0xff) {
+            std::byte* p = out_.extend(2);
+            p[0] = std::byte{0xcc};
+            p[1] = static_cast<std::byte>(u);
+        } else if (u <= 0xffff) {
+            tagged(0xcd, static_cast<std::uint16_t>(u));
+        } else if (u <= 0xffffffff) {
+            tagged(0xce, static_cast<std::uint32_t>(u));
+        } else {
+            tagged(0xcf, u);
+        }
+    }
+
+    // Negative fixint down to -32, then int 8/16/32/64.
+    void write_negative(std::int64_t i) {
+        if (i >= -32) {
+            byte(static_cast<unsigned>(static_cast<std::uint8_t>(i)));
+        } else if (i >= std::numeric_limits<std::int8_t>::min()) {
+            std::byte* p = out_.extend(2);
+            p[0] = std::byte{0xd0};
+            p[1] = static_cast<std::byte>(static_cast<std::uint8_t>(i));
+        } else if (i >= std::numeric_limits<std::int16_t>::min()) {
+            tagged(0xd1, static_cast<std::uint16_t>(i));
+        } else if (i >= std::numeric_limits<std::int32_t>::min()) {
+            tagged(0xd2, static_cast<std::uint32_t>(i));
+        } else {
+            tagged(0xd3, static_cast<std::uint64_t>(i));
+        }
+    }
+
+    void check_length(std::size_t n, std::string_view what) const {
+        if (n > std::numeric_limits<std::uint32_t>::max()) {
+            throw serialization_error("msgpack cannot encode a " + std::string(what) + " of " +
+                                      std::to_string(n) + " elements (limit 2^32-1)");
+        }
+    }
+
+    void write_header(std::size_t n, unsigned fix, unsigned tag16, std::string_view what) {
+        check_length(n, what);
+        if (n < 16) {
+            byte(fix | static_cast<unsigned>(n));
+        } else if (n <= 0xffff) {
+            tagged(tag16, static_cast<std::uint16_t>(n));
+        } else {
+            tagged(tag16 + 1, static_cast<std::uint32_t>(n));
+        }
+    }
+
+    void write_string(const std::string& s) {
+        if (std::size_t bad = utf8_invalid_at(s.data(), s.size()); bad != s.size()) {
+            throw serialization_error("msgpack cannot encode a string that is not valid UTF-8 (byte " +
+                                      std::to_string(bad) + " of the string)");
+        }
+        std::size_t n = s.size();
+        check_length(n, "string");
+        if (n < 32) {
+            byte(0xa0 | static_cast<unsigned>(n));
+        } else if (n <= 0xff) {
+            std::byte* p = out_.extend(2);
+            p[0] = std::byte{0xd9};
+            p[1] = static_cast<std::byte>(n);
+        } else if (n <= 0xffff) {
+            tagged(0xda, static_cast<std::uint16_t>(n));
+        } else {
+            tagged(0xdb, static_cast<std::uint32_t>(n));
+        }
+        out_.append(s.data(), n);
+    }
+
+    void write_bytes(const bytes& b) {
+        std::size_t n = b.size();
+        check_length(n, "bytes value");
+        if (n <= 0xff) {
+            std::byte* p = out_.extend(2);
+            p[0] = std::byte{0xc4};
+            p[1] = static_cast<std::byte>(n);
+        } else if (n <= 0xffff) {
+            tagged(0xc5, static_cast<std::uint16_t>(n));
+        } else {
+            tagged(0xc6, static_cast<std::uint32_t>(n));
+        }
+        out_.append(b.data(), n);
+    }
+
+    void check_depth(std::size_t depth) const {
+        if (depth >= options_.max_depth) {
+            throw serialization_error("msgpack cannot encode nesting deeper than " +
+                                      std::to_string(options_.max_depth) + " levels");
+        }
+    }
+
+    byte_buffer& out_;
+    const codec_options& options_;
+};
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+class msgpack_reader {
+public:
+    msgpack_reader(std::span<const std::byte> in, const codec_options& options,
+                   std::string_view name)
+        : begin_(reinterpret_cast<const std::uint8_t*>(in.data())),
+          p_(begin_),
+          end_(begin_ + in.size()),
+          name_(name),
+          builder_(options) {}
+
+    value read() {
+        try {
+            while (!builder_.complete()) step();
+        } catch (const located_error&) {
+            throw;
+        } catch (const serialization_error& e) {
+            throw located_error(std::string(name_) + " decode: " + e.reason() + " at byte " +
+                                    std::to_string(token_ - begin_),
+                                builder_.place() + e.place());
+        }
+        if (p_ != end_) {
+            token_ = p_;
+            fail(std::to_string(end_ - p_) + " extra bytes after the value");
+        }
+        return builder_.take();
+    }
+
+private:
+    struct located_error : serialization_error {
+        using serialization_error::serialization_error;
+    };
+
+    [[noreturn]] void fail(std::string_view what) const {
+        throw located_error(std::string(name_) + " decode: " + std::string(what) + " at byte " +
+                                std::to_string(token_ - begin_),
+                            builder_.place());
+    }
+
+    std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+
+    void need(std::size_t n) const {
+        if (left() < n) {
+            fail("truncated input: " + std::to_string(n) + " more bytes needed, " +
+                 std::to_string(left()) + " left");
+        }
+    }
+
+    template <class T>
+    T load() {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, p_, sizeof v);
+        p_ += sizeof v;
+        if constexpr (std::endian::native == std::endian::little) {
+            if constexpr (sizeof(T) == 2) v = static_cast<T>(__builtin_bswap16(v));
+            if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
+            if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
+        }
+        return v;
+    }
+
+    std::string load_string(std::size_t n) {
+        need(n);
+        const auto* s = reinterpret_cast<const char*>(p_);
+        if (std::size_t bad = utf8_invalid_at(s, n); bad != n) {
+            token_ = p_ + bad;
+            fail("invalid UTF-8 in a string");
+        }
+        p_ += n;
+        return std::string(s, n);
+    }
+
+    bytes load_bytes(std::size_t n) {
+        need(n);
+        const auto* b = reinterpret_cast<const std::byte*>(p_);
+        p_ += n;
+        return bytes(b, b + n);
+    }
+
+    // Element counts come from the input: reserve no more than the remaining bytes could hold.
+    void open_array(std::uint32_t n) {
+        if (n == 0) {
+            builder_.add(value(array{}));
+        } else {
+            builder_.begin_array(n, n < left() ? n : left());
+        }
+    }
+    void open_map(std::uint32_t n) {
+        if (n == 0) {
+            builder_.add(value(map{}));
+        } else {
+            builder_.begin_map(n, n < left() / 2 ? n : left() / 2);
+        }
+    }
+
+    void step() {
+        token_ = p_;
+        need(1);
+        std::uint8_t c = *p_++;
+        if (c <= 0x7f) return builder_.add(value(static_cast<std::int64_t>(c)));
+        if (c >= 0xe0) return builder_.add(value(static_cast<std::int64_t>(static_cast<std::int8_t>(c))));
+        if (c <= 0x8f) return open_map(c & 0x0fu);
+        if (c <= 0x9f) return open_array(c & 0x0fu);
+        if (c <= 0xbf) return builder_.add(value(load_string(c & 0x1fu)));
+        switch (c) {
+            case 0xc0: return builder_.add(value());
+            case 0xc1: fail("reserved byte 0xc1");
+            case 0xc2: return builder_.add(value(false));
+            case 0xc3: return builder_.add(value(true));
+            case 0xc4: return builder_.add(value(load_bytes(load<std::uint8_t>())));
+            case 0xc5: return builder_.add(value(load_bytes(load<std::uint16_t>())));
+            case 0xc6: return builder_.add(value(load_bytes(load<std::uint32_t>())));
+            case 0xc7:
+            case 0xc8:
+            case 0xc9:
+            case 0xd4:
+            case 0xd5:
+            case 0xd6:
+            case 0xd7:
+            case 0xd8: fail("msgpack ext types are not supported");
+            case 0xca: return builder_.add(value(static_cast<double>(std::bit_cast<float>(load<std::uint32_t>()))));
+            case 0xcb: return builder_.add(value(std::bit_cast<double>(load<std::uint64_t>())));
+            case 0xcc: return builder_.add(value(load<std::uint8_t>()));
+            case 0xcd: return builder_.add(value(load<std::uint16_t>()));
+            case 0xce: return builder_.add(value(load<std::uint32_t>()));
+            case 0xcf: return builder_.add(value(load<std::uint64_t>()));
+            case 0xd0: return builder_.add(value(static_cast<std::int8_t>(load<std::uint8_t>())));
+            case 0xd1: return builder_.add(value(static_cast<std::int16_t>(load<std::uint16_t>())));
+            case 0xd2: return builder_.add(value(static_cast<std::int32_t>(load<std::uint32_t>())));
+            case 0xd3: return builder_.add(value(static_cast<std::int64_t>(load<std::uint64_t>())));
+            case 0xd9: return builder_.add(value(load_string(load<std::uint8_t>())));
+            case 0xda: return builder_.add(value(load_string(load<std::uint16_t>())));
+            case 0xdb: return builder_.add(value(load_string(load<std::uint32_t>())));
+            case 0xdc: return open_array(load<std::uint16_t>());
+            case 0xdd: return open_array(load<std::uint32_t>());
+            case 0xde: return open_map(load<std::uint16_t>());
+            case 0xdf: return open_map(load<std::uint32_t>());
+            default: fail("invalid byte");
+        }
+    }
+
+    const std::uint8_t* begin_;
+    const std::uint8_t* p_;
+    const std::uint8_t* end_;
+    const std::uint8_t* token_ = nullptr;
+    std::string_view name_;
+    value_builder builder_;
+};
+
+}  // namespace
+
+void msgpack_write(const value& v, byte_buffer& out, const codec_options& options) {
+    atomic_append(out, [&] { msgpack_writer(out, options).write(v, 0); });
+}
+
+void msgpack_write_array(std::span<const value* const> items, byte_buffer& out,
+                         const codec_options& options) {
+    atomic_append(out, [&] { msgpack_writer(out, options).write_items(items); });
+}
+
+value msgpack_read(std::span<const std::byte> in, const codec_options& options,
+                   std::string_view codec_name) {
+    return msgpack_reader(in, options, codec_name).read();
+}
+
+}  // namespace detail
+
+void msgpack_codec::encode(const value& v, byte_buffer& out) {
+    detail::msgpack_write(v, out, options_);
+}
+
+void msgpack_codec::encode_array(std::span<const value* const> items, byte_buffer& out) {
+    detail::msgpack_write_array(items, out, options_);
+}
+
+value msgpack_codec::decode(std::span<const std::byte> payload) {
+    return detail::msgpack_read(payload, options_, name());
+}
+
+}  // namespace sim
