@@ -1,7 +1,9 @@
 # sim_set_warnings(target): the project's warning set; errors when SIM_WERROR is on (CI).
 function(sim_set_warnings target)
-    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                                             -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+                                             -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+                                             # GCC 12 flags designated initialisers that omit members.
+                                             -Wno-missing-field-initializers)
     if(SIM_WERROR)
         target_compile_options(${target} PRIVATE -Werror)
     endif()

@@ -561,12 +561,19 @@ std::string demangle(const char* mangled) {
     return status == 0 && p ? std::string(p.get()) : std::string(mangled);
 }
 
+// Built by appending: GCC 12 warns falsely (-Wrestrict) on `"[" + std::string`.
 std::string index_place(std::size_t i) {
-    return "[" + std::to_string(i) + "]";
+    std::string s(1, '[');
+    s += std::to_string(i);
+    s += ']';
+    return s;
 }
 
 std::string key_place(const value& key) {
-    return "[" + to_display_string(key) + "]";
+    std::string s(1, '[');
+    s += to_display_string(key);
+    s += ']';
+    return s;
 }
 
 }  // namespace detail
