@@ -303,13 +303,13 @@ private:
         if (p_ >= end_) fail("expected a value");
         switch (*p_) {
             case '{':
-                ++p_;
                 builder_.begin_map(detail::value_builder::uncounted, 0);
+                ++p_;
                 s = state::first_key;
                 return;
             case '[':
-                ++p_;
                 builder_.begin_array(detail::value_builder::uncounted, 0);
+                ++p_;
                 s = state::first_element;
                 return;
             case '"': builder_.add(value(parse_string())); break;

@@ -158,24 +158,15 @@ const value* map::find(const value& key) const noexcept {
     return pos < 0 ? nullptr : &entries_[static_cast<std::size_t>(pos)].second;
 }
 value* map::find(const value& key) noexcept {
-    auto pos = lookup(key);
-    return pos < 0 ? nullptr : &entries_[static_cast<std::size_t>(pos)].second;
+    return const_cast<value*>(std::as_const(*this).find(key));
 }
-const value* map::find(std::string_view key) const noexcept {
-    auto pos = lookup(key);
-    return pos < 0 ? nullptr : &entries_[static_cast<std::size_t>(pos)].second;
-}
-value* map::find(std::string_view key) noexcept {
+const value* map::find_string(std::string_view key) const noexcept {
     auto pos = lookup(key);
     return pos < 0 ? nullptr : &entries_[static_cast<std::size_t>(pos)].second;
 }
 
-const value& map::at(std::string_view key) const {
-    if (const value* v = find(key)) return *v;
-    throw serialization_error("missing key \"" + std::string(key) + "\"");
-}
-value& map::at(std::string_view key) {
-    if (value* v = find(key)) return *v;
+const value& map::at_string(std::string_view key) const {
+    if (const value* v = find_string(key)) return *v;
     throw serialization_error("missing key \"" + std::string(key) + "\"");
 }
 const value& map::at(const value& key) const {
@@ -183,8 +174,8 @@ const value& map::at(const value& key) const {
     throw serialization_error("missing key " + to_display_string(key));
 }
 
-value& map::operator[](std::string_view key) {
-    if (value* v = find(key)) return *v;
+value& map::subscript_string(std::string_view key) {
+    if (const value* v = find_string(key)) return const_cast<value&>(*v);
     entries_.emplace_back(value(key), value());
     index_insert(entries_.size() - 1);
     return entries_.back().second;
@@ -222,7 +213,7 @@ bool map::erase(const value& key) {
     return true;
 }
 
-bool map::erase(std::string_view key) {
+bool map::erase_string(std::string_view key) {
     auto pos = lookup(key);
     if (pos < 0) return false;
     entries_.erase(entries_.begin() + pos);

@@ -20,7 +20,11 @@ public:
 };
 
 std::string compose(const std::string& reason, const std::string& place) {
-    return place.empty() ? reason : reason + " (at " + place + ")";
+    if (place.empty()) return reason;
+    // Deep places (a depth-limit error) keep their innermost part readable.
+    constexpr std::size_t limit = 160;
+    if (place.size() > limit) return reason + " (at ..." + place.substr(place.size() - limit) + ")";
+    return reason + " (at " + place + ")";
 }
 
 }  // namespace

@@ -73,28 +73,51 @@ public:
     /// The i-th entry in insertion order.
     const entry& entry_at(std::size_t i) const { return entries_.at(i); }
 
+    /// Anything that is a string key: `std::string`, `std::string_view`, `const char*`.
+    template <class S>
+    static constexpr bool string_key =
+        std::is_convertible_v<const S&, std::string_view> && !std::is_same_v<S, value>;
+
     /// The mapped value, or nullptr.
     const value* find(const value& key) const noexcept;
     value* find(const value& key) noexcept;
-    const value* find(std::string_view key) const noexcept;
-    value* find(std::string_view key) noexcept;
-    const value* find(const char* key) const noexcept { return find(std::string_view(key)); }
-    value* find(const char* key) noexcept { return find(std::string_view(key)); }
+    template <class S>
+        requires string_key<S>
+    const value* find(const S& key) const noexcept {
+        return find_string(key);
+    }
+    template <class S>
+        requires string_key<S>
+    value* find(const S& key) noexcept {
+        return const_cast<value*>(std::as_const(*this).find_string(key));
+    }
     bool contains(const value& key) const noexcept { return find(key) != nullptr; }
-    bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
-    bool contains(const char* key) const noexcept { return find(key) != nullptr; }
+    template <class S>
+        requires string_key<S>
+    bool contains(const S& key) const noexcept {
+        return find_string(key) != nullptr;
+    }
 
     /// The mapped value; throws `sim::serialization_error` naming the key when it is missing.
-    const value& at(std::string_view key) const;
-    value& at(std::string_view key);
-    const value& at(const char* key) const { return at(std::string_view(key)); }
-    value& at(const char* key) { return at(std::string_view(key)); }
     const value& at(const value& key) const;
+    template <class S>
+        requires string_key<S>
+    const value& at(const S& key) const {
+        return at_string(key);
+    }
+    template <class S>
+        requires string_key<S>
+    value& at(const S& key) {
+        return const_cast<value&>(std::as_const(*this).at_string(key));
+    }
 
     /// The mapped value, inserted as nil at the end when missing.
-    value& operator[](std::string_view key);
-    value& operator[](const char* key) { return (*this)[std::string_view(key)]; }
     value& operator[](const value& key);
+    template <class S>
+        requires string_key<S>
+    value& operator[](const S& key) {
+        return subscript_string(key);
+    }
 
     /// Inserts at the end, or assigns in place when the key exists. Returns the mapped value.
     value& insert_or_assign(value key, value mapped);
@@ -102,15 +125,21 @@ public:
     bool insert(value key, value mapped);
     /// Removes the key (O(n): later entries move up). Returns true if it was present.
     bool erase(const value& key);
-    bool erase(std::string_view key);
-    bool erase(const char* key) { return erase(std::string_view(key)); }
+    template <class S>
+        requires string_key<S>
+    bool erase(const S& key) {
+        return erase_string(key);
+    }
 
     /// Same entries in the same order: the order is part of a value's wire form.
     friend bool operator==(const map& a, const map& b);
 
 private:
     struct index;
-    std::size_t find_slot(const value& key, std::size_t hash) const noexcept;
+    const value* find_string(std::string_view key) const noexcept;
+    const value& at_string(std::string_view key) const;
+    value& subscript_string(std::string_view key);
+    bool erase_string(std::string_view key);
     std::ptrdiff_t lookup(const value& key) const noexcept;
     std::ptrdiff_t lookup(std::string_view key) const noexcept;
     void index_insert(std::size_t pos);

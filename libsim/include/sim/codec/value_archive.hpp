@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <cereal/access.hpp>
+#include <cereal/cereal.hpp>
 #include <cereal/details/helpers.hpp>
 #include <cereal/types/base_class.hpp>
 

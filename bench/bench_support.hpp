@@ -1,0 +1,105 @@
+#pragma once
+// Shared helpers for sim-bench. Each bench/*.cpp registers its own benchmarks; this header only
+// has the timing and reporting pieces they share.
+//
+// An "op" is an object with
+//     void operator()();                  one operation (one message), the timed unit
+//     std::size_t payload_size() const;   payload bytes one operation handles (for bytes/s)
+//     std::string check();                setup validation: empty when the op is sound
+// so the same code runs as a Google Benchmark and as a floor measured for `ratio_to_floor`.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <benchmark/benchmark.h>
+
+/// Marks an op's `operator()`: one out-of-line copy, so the benchmark loop and the floor
+/// measurement run the same machine code (inlined into each caller, the compiler may optimise
+/// the two copies differently: msgpack-cxx's packer ran 2.5x apart that way).
+#define SIM_BENCH_OP [[gnu::noinline]]
+
+namespace sim::bench {
+
+using bench_clock = std::chrono::steady_clock;
+
+/// Mean wall time of `op` in ns, from a timed loop of about `budget` after a short warm-up.
+/// Batches grow until one lasts about a millisecond, so reading the clock costs nothing.
+template <class Op>
+double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono::milliseconds(40)) {
+    // Warm-up: caches, the allocator's free lists and the CPU clock settle before we time.
+    const auto warm_until = bench_clock::now() + budget / 8;
+    while (bench_clock::now() < warm_until)
+        op();
+
+    std::uint64_t ops = 0;
+    std::uint64_t batch = 1;
+    const auto start = bench_clock::now();
+    auto now = start;
+    while (now - start < budget) {
+        const auto batch_start = now;
+        for (std::uint64_t i = 0; i < batch; ++i)
+            op();
+        ops += batch;
+        now = bench_clock::now();
+        if (now - batch_start < std::chrono::milliseconds(1)) batch *= 2;
+    }
+    return std::chrono::duration<double, std::nano>(now - start).count() / static_cast<double>(ops);
+}
+
+/// Floor timings measured so far in this process, by key (for example "msgpack-cxx/pack/request").
+/// Benchmarks run one at a time on one thread, so a plain map is enough.
+inline std::map<std::string, double, std::less<>>& floor_cache() {
+    static std::map<std::string, double, std::less<>> cache;
+    return cache;
+}
+
+/// The floor's ns/op, measured once per process with `measure_ns_per_op` on the op that
+/// `make_op()` returns, so that each ratio compares two timings taken in the same run even when
+/// a filter skips the floor's own benchmark. NaN when the floor op fails its check.
+template <class MakeOp>
+double floor_ns_per_op(std::string_view key, MakeOp make_op) {
+    auto& cache = floor_cache();
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    auto op = make_op();
+    const double ns =
+        op.check().empty() ? measure_ns_per_op(op) : std::numeric_limits<double>::quiet_NaN();
+    cache.emplace(std::string(key), ns);
+    return ns;
+}
+
+/// Runs `op` as the benchmark loop, reports bytes/s (payload bytes per op) and items/s (one
+/// message per op), and returns our own wall-clock ns/op for `ratio_to_floor`. Returns NaN
+/// without running when the op fails its check.
+template <class Op>
+double run_op(benchmark::State& state, Op& op) {
+    if (const std::string error = op.check(); !error.empty()) {
+        state.SkipWithError(error.c_str());
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    const auto start = bench_clock::now();
+    for (auto _ : state)
+        op();
+    const auto elapsed = bench_clock::now() - start;
+
+    const auto iterations = static_cast<std::int64_t>(state.iterations());
+    state.SetBytesProcessed(iterations * static_cast<std::int64_t>(op.payload_size()));
+    state.SetItemsProcessed(iterations);
+    return iterations == 0 ? std::numeric_limits<double>::quiet_NaN()
+                           : std::chrono::duration<double, std::nano>(elapsed).count() /
+                                 static_cast<double>(iterations);
+}
+
+/// Names the floor in the label ("floor=msgpack-cxx") and reports our ns/op over the floor's.
+inline void report_floor(benchmark::State& state, double our_ns, std::string_view floor_label,
+                         double floor_ns) {
+    state.SetLabel("floor=" + std::string(floor_label));
+    state.counters["ratio_to_floor"] = our_ns / floor_ns;
+    state.counters["floor_ns"] = floor_ns;
+}
+
+}  // namespace sim::bench
