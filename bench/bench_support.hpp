@@ -1,16 +1,17 @@
 #pragma once
 // Shared helpers for sim-bench. Each bench/*.cpp registers its own benchmarks; this header only
-// has the timing and reporting pieces they share.
+// has the timing and reporting pieces they share. Everything here is single-threaded.
 //
 // An "op" is an object with
-//     void operator()();                  one operation (one message), the timed unit
+//     SIM_BENCH_OP void operator()();     one operation (one message): the timed unit
 //     std::size_t payload_size() const;   payload bytes one operation handles (for bytes/s)
 //     std::string check();                setup validation: empty when the op is sound
-// so the same code runs as a Google Benchmark and as a floor measured for `ratio_to_floor`.
+// so that the same code runs as a Google Benchmark and as a floor measured for `ratio_to_floor`.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -19,8 +20,8 @@
 #include <benchmark/benchmark.h>
 
 /// Marks an op's `operator()`: one out-of-line copy, so the benchmark loop and the floor
-/// measurement run the same machine code (inlined into each caller, the compiler may optimise
-/// the two copies differently: msgpack-cxx's packer ran 2.5x apart that way).
+/// measurement run the same machine code. Inlined into each caller the compiler optimises the
+/// two copies differently (msgpack-cxx's packer of 8,192 doubles ran 3.5x apart that way).
 #define SIM_BENCH_OP [[gnu::noinline]]
 
 namespace sim::bench {
@@ -28,13 +29,12 @@ namespace sim::bench {
 using bench_clock = std::chrono::steady_clock;
 
 /// Mean wall time of `op` in ns, from a timed loop of about `budget` after a short warm-up.
-/// Batches grow until one lasts about a millisecond, so reading the clock costs nothing.
+/// Batches double until one lasts a millisecond, so reading the clock costs nothing.
 template <class Op>
 double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono::milliseconds(40)) {
     // Warm-up: caches, the allocator's free lists and the CPU clock settle before we time.
     const auto warm_until = bench_clock::now() + budget / 8;
-    while (bench_clock::now() < warm_until)
-        op();
+    while (bench_clock::now() < warm_until) op();
 
     std::uint64_t ops = 0;
     std::uint64_t batch = 1;
@@ -42,8 +42,7 @@ double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono:
     auto now = start;
     while (now - start < budget) {
         const auto batch_start = now;
-        for (std::uint64_t i = 0; i < batch; ++i)
-            op();
+        for (std::uint64_t i = 0; i < batch; ++i) op();
         ops += batch;
         now = bench_clock::now();
         if (now - batch_start < std::chrono::milliseconds(1)) batch *= 2;
@@ -51,16 +50,16 @@ double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono:
     return std::chrono::duration<double, std::nano>(now - start).count() / static_cast<double>(ops);
 }
 
-/// Floor timings measured so far in this process, by key (for example "msgpack-cxx/pack/request").
-/// Benchmarks run one at a time on one thread, so a plain map is enough.
+/// Floor timings measured so far in this process, by key (the floor benchmark's name). Benchmarks
+/// run one at a time on one thread, so a plain map is enough.
 inline std::map<std::string, double, std::less<>>& floor_cache() {
     static std::map<std::string, double, std::less<>> cache;
     return cache;
 }
 
-/// The floor's ns/op, measured once per process with `measure_ns_per_op` on the op that
-/// `make_op()` returns, so that each ratio compares two timings taken in the same run even when
-/// a filter skips the floor's own benchmark. NaN when the floor op fails its check.
+/// The floor's ns/op, measured once per process on the op that `make_op()` returns, so that a
+/// ratio compares two timings from the same run even when a filter skips the floor's own
+/// benchmark. NaN when the floor op fails its check.
 template <class MakeOp>
 double floor_ns_per_op(std::string_view key, MakeOp make_op) {
     auto& cache = floor_cache();
@@ -73,8 +72,8 @@ double floor_ns_per_op(std::string_view key, MakeOp make_op) {
 }
 
 /// Runs `op` as the benchmark loop, reports bytes/s (payload bytes per op) and items/s (one
-/// message per op), and returns our own wall-clock ns/op for `ratio_to_floor`. Returns NaN
-/// without running when the op fails its check.
+/// message per op), and returns the loop's wall-clock ns/op for `ratio_to_floor`. Skips the
+/// benchmark with an error, returning NaN, when the op fails its check.
 template <class Op>
 double run_op(benchmark::State& state, Op& op) {
     if (const std::string error = op.check(); !error.empty()) {
@@ -82,19 +81,19 @@ double run_op(benchmark::State& state, Op& op) {
         return std::numeric_limits<double>::quiet_NaN();
     }
     const auto start = bench_clock::now();
-    for (auto _ : state)
-        op();
+    for (auto _ : state) op();
     const auto elapsed = bench_clock::now() - start;
 
     const auto iterations = static_cast<std::int64_t>(state.iterations());
     state.SetBytesProcessed(iterations * static_cast<std::int64_t>(op.payload_size()));
     state.SetItemsProcessed(iterations);
-    return iterations == 0 ? std::numeric_limits<double>::quiet_NaN()
-                           : std::chrono::duration<double, std::nano>(elapsed).count() /
-                                 static_cast<double>(iterations);
+    if (iterations == 0) return std::numeric_limits<double>::quiet_NaN();
+    return std::chrono::duration<double, std::nano>(elapsed).count() /
+           static_cast<double>(iterations);
 }
 
-/// Names the floor in the label ("floor=msgpack-cxx") and reports our ns/op over the floor's.
+/// Names the floor in the label ("floor=msgpack-cxx") and reports our ns/op over the floor's,
+/// with the floor's ns/op beside it so that the ratio can be checked.
 inline void report_floor(benchmark::State& state, double our_ns, std::string_view floor_label,
                          double floor_ns) {
     state.SetLabel("floor=" + std::string(floor_label));
