@@ -1,5 +1,6 @@
 # Installs the built libsim into a scratch prefix and builds a consumer project against it with
-# find_package(libsim): the packaging works from the outside.
+# find_package(libsim): the packaging works from the outside. SIM_CONSUMER_FLAGS carries the
+# sanitizer flags of a sanitizer build, which the consumer must share to link.
 file(REMOVE_RECURSE "${SIM_WORK_DIR}")
 execute_process(COMMAND ${CMAKE_COMMAND} --install "${SIM_BUILD_DIR}" --prefix "${SIM_WORK_DIR}/prefix"
                 RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -8,6 +9,8 @@ if(NOT rc EQUAL 0)
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S "${SIM_CONSUMER_DIR}" -B "${SIM_WORK_DIR}/build"
                         -G "${CMAKE_GENERATOR}" "-DCMAKE_PREFIX_PATH=${SIM_WORK_DIR}/prefix"
+                        "-DCMAKE_CXX_FLAGS=${SIM_CONSUMER_FLAGS}"
+                        "-DCMAKE_EXE_LINKER_FLAGS=${SIM_CONSUMER_FLAGS}"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "configuring the consumer failed")

@@ -50,8 +50,12 @@ value serializer_table::envelope(const object& o) const {
         throw serialization_error("Could not serialize object of type \"" + o.type_name() +
                                   "\": " + e.what());
     }
+    array pair;
+    pair.reserve(2);
+    pair.emplace_back(m->id);
+    pair.push_back(std::move(data));
     map env;
-    env.insert_or_assign("__type__", array{value(m->id), std::move(data)});
+    env.insert_or_assign("__type__", std::move(pair));
     return value(std::move(env));
 }
 

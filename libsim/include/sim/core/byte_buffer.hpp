@@ -14,7 +14,8 @@
 namespace sim {
 
 /// Contiguous bytes with amortised O(1) append. Unlike `std::vector<std::byte>`, growing does not
-/// zero-fill: encoders reserve space, write into it and commit what they wrote. Not thread-safe.
+/// zero-fill: encoders reserve space, write into it and commit what they wrote. A moved-from
+/// buffer is empty. Not thread-safe.
 class byte_buffer {
 public:
     byte_buffer() noexcept = default;
