@@ -135,3 +135,25 @@ TEST_CASE("a partial frame waits for the rest", "[frame]") {
     REQUIRE(p);
     CHECK(as_string(*p) == "hello");
 }
+
+TEST_CASE("memory stays bounded by the largest frame, not by the stream", "[frame]") {
+    auto f = make_frame(std::string(60, 'x'));
+    for (bool use_prepare : {false, true}) {
+        CAPTURE(use_prepare);
+        sim::frame_reader reader;
+        std::size_t frames = 0;
+        for (int i = 0; i < 100000; ++i) {
+            if (use_prepare) {
+                auto room = reader.prepare(f.size());
+                std::memcpy(room.data(), f.data(), f.size());
+                reader.commit(f.size());
+            } else {
+                reader.feed(f);
+            }
+            std::error_code ec;
+            while (reader.next(ec)) ++frames;
+        }
+        CHECK(frames == 100000);
+        CHECK(reader.memory() < 16384);
+    }
+}

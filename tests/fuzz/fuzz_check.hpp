@@ -58,7 +58,8 @@ inline void check_round_trip(sim::codec& c, sim::codec& verify, std::span<const 
     try {
         c.encode(decoded, encoded);
     } catch (const sim::serialization_error& e) {
-        fail("a decoded value does not re-encode", std::string(e.what()) + "\nvalue: " + show(decoded));
+        fail("a decoded value does not re-encode",
+             std::string(e.what()) + "\nvalue: " + show(decoded));
     }
 
     sim::value again;

@@ -145,7 +145,8 @@ outcome read_by_spec(std::span<const std::byte> stream) {
 
 std::string describe(const outcome& o) {
     std::string s = std::to_string(o.payloads.size()) + " payloads (sizes";
-    for (const auto& p : o.payloads) s += " " + std::to_string(p.size());
+    for (const auto& p : o.payloads)
+        s += " " + std::to_string(p.size());
     s += "), error \"" + o.error.message() + "\", offset " + std::to_string(o.offset) +
          ", pending " + std::to_string(o.pending) + ", announced " + std::to_string(o.announced);
     return s;
@@ -210,11 +211,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             announced_defined);
     if (size != 0) {
         const outcome chunked = read_in_chunks(stream, data[size - 1]);
-        compare(at_once, chunked, "frame_reader gives a different result when fed in chunks",
-                true);
+        compare(at_once, chunked, "frame_reader gives a different result when fed in chunks", true);
     }
 
     auto c = sim::make_codec("msgpack", {.decode_envelopes = false});
-    for (const auto& payload : at_once.payloads) check_message(*c, payload);
+    for (const auto& payload : at_once.payloads)
+        check_message(*c, payload);
     return 0;
 }

@@ -64,8 +64,7 @@ std::vector<byte_string> load_frames(const fs::path& file) {
         byte_string frame = from_hex(vector["frame_hex"].as_string());
         if (frame.size() < sim::frame_header_size ||
             sim::read_frame_header(frame.data()) != frame.size() - sim::frame_header_size) {
-            throw std::runtime_error(file.string() + ": vector " +
-                                     vector["name"].as_string() +
+            throw std::runtime_error(file.string() + ": vector " + vector["name"].as_string() +
                                      ": frame length does not match its header");
         }
         frames.push_back(std::move(frame));
@@ -91,19 +90,24 @@ byte_string to_bytes(const sim::byte_buffer& b) {
 std::vector<sim::value> repetitive_messages() {
     std::vector<sim::value> out;
     sim::array ticks;
-    for (int i = 0; i < 1000; ++i) ticks.emplace_back("tick");
-    out.emplace_back(sim::array{0, 1, sim::array{"agents/0/set_time", std::move(ticks), sim::map{}}});
+    for (int i = 0; i < 1000; ++i)
+        ticks.emplace_back("tick");
+    out.emplace_back(
+        sim::array{0, 1, sim::array{"agents/0/set_time", std::move(ticks), sim::map{}}});
 
     sim::array floats;
-    for (int i = 0; i < 500; ++i) floats.emplace_back(1.5);
+    for (int i = 0; i < 500; ++i)
+        floats.emplace_back(1.5);
     out.emplace_back(sim::array{1, 2, std::move(floats)});
 
     sim::array points;
-    for (int i = 0; i < 200; ++i) points.emplace_back(sim::map{{"x", i % 4}, {"y", -(i % 3)}});
+    for (int i = 0; i < 200; ++i)
+        points.emplace_back(sim::map{{"x", i % 4}, {"y", -(i % 3)}});
     out.emplace_back(sim::array{0, 3, sim::array{"calc/points", std::move(points), sim::map{}}});
 
     sim::array blobs;
-    for (int i = 0; i < 64; ++i) blobs.emplace_back(sim::bytes(100, std::byte{0x5a}));
+    for (int i = 0; i < 64; ++i)
+        blobs.emplace_back(sim::bytes(100, std::byte{0x5a}));
     out.emplace_back(sim::array{1, 4, std::move(blobs)});
     return out;
 }
@@ -113,8 +117,10 @@ std::vector<byte_string> reencode(const std::vector<byte_string>& msgpack_payloa
                                   sim::codec& codec) {
     auto msgpack = sim::make_codec("msgpack", {.decode_envelopes = false});
     std::vector<byte_string> out;
-    for (const auto& p : msgpack_payloads) out.push_back(to_bytes(codec.encode(msgpack->decode(p))));
-    for (const auto& v : repetitive_messages()) out.push_back(to_bytes(codec.encode(v)));
+    for (const auto& p : msgpack_payloads)
+        out.push_back(to_bytes(codec.encode(msgpack->decode(p))));
+    for (const auto& v : repetitive_messages())
+        out.push_back(to_bytes(codec.encode(v)));
     return out;
 }
 
@@ -144,7 +150,8 @@ byte_string concat(const byte_string& a, const byte_string& b) {
 // follows another are where a reader's buffer handling goes wrong.
 std::vector<byte_string> frame_seeds(const fs::path& dir) {
     std::vector<byte_string> out;
-    for (const char* file : {"aiomas_json.json", "aiomas_msgpack.json", "aiomas_msgpackblosc.json"}) {
+    for (const char* file :
+         {"aiomas_json.json", "aiomas_msgpack.json", "aiomas_msgpackblosc.json"}) {
         auto frames = load_frames(dir / file);
         for (std::size_t i = 0; i + 1 < frames.size() && i < 16; i += 4) {
             out.push_back(concat(frames[i], frames[i + 1]));
@@ -161,10 +168,12 @@ std::vector<byte_string> seeds_for(std::string_view target, const fs::path& dir)
     if (target == "msgpack_blosc") {
         auto out = payloads_of(load_frames(dir / "aiomas_msgpackblosc.json"));
         auto blosc = sim::make_codec("msgpack-blosc", {.decode_envelopes = false});
-        for (const auto& v : repetitive_messages()) out.push_back(to_bytes(blosc->encode(v)));
+        for (const auto& v : repetitive_messages())
+            out.push_back(to_bytes(blosc->encode(v)));
         return out;
     }
-    if (target == "msgpack_lz4") return lz4_seeds(payloads_of(load_frames(dir / "aiomas_msgpack.json")));
+    if (target == "msgpack_lz4")
+        return lz4_seeds(payloads_of(load_frames(dir / "aiomas_msgpack.json")));
     if (target == "frame") return frame_seeds(dir);
     throw std::invalid_argument("unknown fuzz target \"" + std::string(target) +
                                 "\" (known: json, msgpack, msgpack_blosc, msgpack_lz4, frame)");
@@ -189,7 +198,8 @@ int main(int argc, char** argv) {
         // A set: the variants of a codec often agree on short payloads, and duplicates would
         // only clutter the corpus.
         std::set<byte_string> seeds;
-        for (auto& s : seeds_for(target, vectors)) seeds.insert(std::move(s));
+        for (auto& s : seeds_for(target, vectors))
+            seeds.insert(std::move(s));
         fs::create_directories(corpus);
         std::size_t i = 0;
         for (const auto& s : seeds) {
@@ -197,7 +207,8 @@ int main(int argc, char** argv) {
             char name[64];
             std::snprintf(name, sizeof name, "seed-%s-%03zu", std::string(target).c_str(), i++);
             std::ofstream out(corpus / name, std::ios::binary | std::ios::trunc);
-            out.write(reinterpret_cast<const char*>(s.data()), static_cast<std::streamsize>(s.size()));
+            out.write(reinterpret_cast<const char*>(s.data()),
+                      static_cast<std::streamsize>(s.size()));
             if (!out) throw std::runtime_error("cannot write " + (corpus / name).string());
         }
         std::printf("    fuzz-seed: %zu seeds for %s in %s\n", seeds.size(),

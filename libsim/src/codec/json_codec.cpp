@@ -167,7 +167,9 @@ private:
         check_depth(depth);
         out_.push_back(std::byte{'{'});
         bool first = true;
-        for (const auto& [k, x] : m) {
+        for (const auto& entry : m) {
+            const auto& k = entry.first;
+            const auto& x = entry.second;
             if (!first) put(", ");
             first = false;
             detail::at_key(k, [&] {

@@ -128,7 +128,9 @@ value from_logical(const value& logical) {
             }
             map out;
             out.reserve(m.size());
-            for (const auto& [k, x] : m) {
+            for (const auto& entry : m) {
+                const auto& k = entry.first;
+                const auto& x = entry.second;
                 out.insert_or_assign(k, detail::at_key(k, [&] { return from_logical(x); }));
             }
             return value(std::move(out));

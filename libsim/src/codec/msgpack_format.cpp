@@ -61,7 +61,9 @@ public:
                 const map& m = *v.get_if<map>();
                 check_depth(depth);
                 write_header(m.size(), 0x80, 0xde, "map");
-                for (const auto& [k, x] : m) {
+                for (const auto& entry : m) {
+                    const auto& k = entry.first;
+                    const auto& x = entry.second;
                     detail::at_key(k, [&] {
                         write(k, depth + 1);
                         write(x, depth + 1);

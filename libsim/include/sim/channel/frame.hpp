@@ -41,8 +41,12 @@ public:
     explicit frame_reader(std::size_t max_payload = default_max_frame_size) noexcept
         : max_payload_(max_payload) {}
 
-    /// Copies `data` in.
-    void feed(std::span<const std::byte> data) { buffer_.append(data); }
+    /// Copies `data` in (dropping consumed frames first, so memory stays bounded by the largest
+    /// frame rather than growing with everything ever fed).
+    void feed(std::span<const std::byte> data) {
+        compact();
+        buffer_.append(data);
+    }
 
     /// Room for at least `n` bytes to be read into directly (e.g. by a socket read); follow with
     /// `commit(bytes_read)`. Avoids a copy between the socket and the reader.
@@ -63,6 +67,8 @@ public:
     /// The error the reader failed with, if any.
     std::error_code error() const noexcept { return error_; }
     std::size_t max_payload() const noexcept { return max_payload_; }
+    /// Bytes of buffer the reader holds (for tests and memory accounting).
+    std::size_t memory() const noexcept { return buffer_.capacity(); }
 
 private:
     void compact();

@@ -448,7 +448,9 @@ struct map_convert {
     static M from_value(const value& v) {
         const map& m = v.as_map();
         M out;
-        for (const auto& [k, x] : m) {
+        for (const auto& entry : m) {
+            const auto& k = entry.first;
+            const auto& x = entry.second;
             auto key = at_key(k, [&] { return sim::from_value<key_type>(k); });
             out.insert_or_assign(std::move(key),
                                  at_key(k, [&] { return sim::from_value<mapped_type>(x); }));

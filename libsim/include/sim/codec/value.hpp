@@ -62,16 +62,16 @@ public:
     map& operator=(map&& other) noexcept;
     ~map();
 
-    std::size_t size() const noexcept { return entries_.size(); }
-    bool empty() const noexcept { return entries_.empty(); }
-    void reserve(std::size_t n) { entries_.reserve(n); }
+    std::size_t size() const noexcept;
+    bool empty() const noexcept;
+    void reserve(std::size_t n);
     void clear() noexcept;
 
-    const_iterator begin() const noexcept { return entries_.begin(); }
-    const_iterator end() const noexcept { return entries_.end(); }
-    const entry& front() const { return entries_.front(); }
+    const_iterator begin() const noexcept;
+    const_iterator end() const noexcept;
+    const entry& front() const;
     /// The i-th entry in insertion order.
-    const entry& entry_at(std::size_t i) const { return entries_.at(i); }
+    const entry& entry_at(std::size_t i) const;
 
     /// Anything that is a string key: `std::string`, `std::string_view`, `const char*`.
     template <class S>
@@ -268,6 +268,15 @@ std::size_t hash_value(const value& v) noexcept;
 /// Renders a value for people: JSON-like, UTF-8 kept, bytes as b'..', floats as Python repr,
 /// objects as `Type{fields}`.
 std::string to_display_string(const value& v);
+
+// Defined once value is complete: clang instantiates the (C++20 constexpr) vector members at once.
+inline std::size_t map::size() const noexcept { return entries_.size(); }
+inline bool map::empty() const noexcept { return entries_.empty(); }
+inline void map::reserve(std::size_t n) { entries_.reserve(n); }
+inline map::const_iterator map::begin() const noexcept { return entries_.begin(); }
+inline map::const_iterator map::end() const noexcept { return entries_.end(); }
+inline const map::entry& map::front() const { return entries_.front(); }
+inline const map::entry& map::entry_at(std::size_t i) const { return entries_.at(i); }
 
 inline bool operator==(const map& a, const map& b) {
     return a.entries_ == b.entries_;
