@@ -8,6 +8,8 @@
 //     std::string check();                setup validation: empty when the op is sound
 // so that the same code runs as a Google Benchmark and as a floor measured for `ratio_to_floor`.
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -28,26 +30,36 @@ namespace sim::bench {
 
 using bench_clock = std::chrono::steady_clock;
 
-/// Mean wall time of `op` in ns, from a timed loop of about `budget` after a short warm-up.
-/// Batches double until one lasts a millisecond, so reading the clock costs nothing.
+/// Wall time of `op` in ns: the median of five timed rounds that last `budget` together, after
+/// a short warm-up. The median keeps one burst of interference from another process (a shared
+/// machine) out of the floor. Batches double until one lasts a millisecond, so reading the clock
+/// costs nothing.
 template <class Op>
-double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono::milliseconds(40)) {
+double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono::milliseconds(50)) {
     // Warm-up: caches, the allocator's free lists and the CPU clock settle before we time.
     const auto warm_until = bench_clock::now() + budget / 8;
     while (bench_clock::now() < warm_until) op();
 
-    std::uint64_t ops = 0;
+    std::array<double, 5> rounds{};
+    const auto round_budget = budget / static_cast<int>(rounds.size());
     std::uint64_t batch = 1;
-    const auto start = bench_clock::now();
-    auto now = start;
-    while (now - start < budget) {
-        const auto batch_start = now;
-        for (std::uint64_t i = 0; i < batch; ++i) op();
-        ops += batch;
-        now = bench_clock::now();
-        if (now - batch_start < std::chrono::milliseconds(1)) batch *= 2;
+    for (double& round : rounds) {
+        std::uint64_t ops = 0;
+        const auto start = bench_clock::now();
+        auto now = start;
+        while (now - start < round_budget) {
+            const auto batch_start = now;
+            for (std::uint64_t i = 0; i < batch; ++i) op();
+            ops += batch;
+            now = bench_clock::now();
+            if (now - batch_start < std::chrono::milliseconds(1)) batch *= 2;
+        }
+        round = std::chrono::duration<double, std::nano>(now - start).count() /
+                static_cast<double>(ops);
     }
-    return std::chrono::duration<double, std::nano>(now - start).count() / static_cast<double>(ops);
+    const auto median = rounds.begin() + rounds.size() / 2;
+    std::nth_element(rounds.begin(), median, rounds.end());
+    return *median;
 }
 
 /// Floor timings measured so far in this process, by key (the floor benchmark's name). Benchmarks
