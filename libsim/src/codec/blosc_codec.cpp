@@ -34,7 +34,7 @@ blosc_codec::blosc_codec(codec_options options, blosc_options blosc)
 }
 
 void blosc_codec::compress(byte_buffer& out) {
-    std::size_t n = scratch_.size();
+    std::size_t n = plain_.size();
     if (n > BLOSC_MAX_BUFFERSIZE) {
         throw serialization_error("msgpack-blosc cannot compress " + std::to_string(n) +
                                   " bytes (Blosc's limit is " + std::to_string(BLOSC_MAX_BUFFERSIZE) + ")");
@@ -42,7 +42,7 @@ void blosc_codec::compress(byte_buffer& out) {
     std::size_t room = n + BLOSC_MAX_OVERHEAD;
     std::byte* dst = out.extend(room);
     // The context API: no global state and no thread pool (one internal thread).
-    int c = blosc_compress_ctx(blosc_.clevel, blosc_.shuffle, blosc_.typesize, n, scratch_.data(),
+    int c = blosc_compress_ctx(blosc_.clevel, blosc_.shuffle, blosc_.typesize, n, plain_.data(),
                                dst, room, blosc_.compressor.c_str(), 0, 1);
     if (c <= 0) {
         out.shrink_by(room);
@@ -52,14 +52,14 @@ void blosc_codec::compress(byte_buffer& out) {
 }
 
 void blosc_codec::encode(const value& v, byte_buffer& out) {
-    scratch_.clear();
-    detail::msgpack_write(v, scratch_, options_);
+    plain_.clear();
+    detail::msgpack_write(v, plain_, options_);
     compress(out);
 }
 
 void blosc_codec::encode_array(std::span<const value* const> items, byte_buffer& out) {
-    scratch_.clear();
-    detail::msgpack_write_array(items, scratch_, options_);
+    plain_.clear();
+    detail::msgpack_write_array(items, plain_, options_);
     compress(out);
 }
 
@@ -83,12 +83,12 @@ value blosc_codec::decode(std::span<const std::byte> payload) {
     if (blosc_cbuffer_validate(p, payload.size(), &checked) != 0 || checked != nbytes) {
         fail("invalid Blosc header (version " + std::to_string(static_cast<int>(p[0])) + ")");
     }
-    scratch_.resize(nbytes);
-    int d = blosc_decompress_ctx(p, scratch_.data(), nbytes, 1);
+    plain_.resize(nbytes);
+    int d = blosc_decompress_ctx(p, plain_.data(), nbytes, 1);
     if (d < 0 || static_cast<std::size_t>(d) != nbytes) {
         fail("corrupt Blosc data (blosc_decompress_ctx returned " + std::to_string(d) + ")");
     }
-    return detail::msgpack_read(scratch_.span(), options_, name());
+    return detail::msgpack_read(plain_.span(), options_, name(), scratch());
 }
 
 }  // namespace sim

@@ -8,11 +8,18 @@
 #include <sim/codec/lz4_codec.hpp>
 #include <sim/codec/msgpack_codec.hpp>
 
+#include "codec/decode_scratch.hpp"
+
 namespace sim {
 
 namespace {
 constexpr std::array<std::string_view, 4> names{"json", "msgpack", "msgpack-blosc", "msgpack-lz4"};
 }
+
+codec::codec(codec_options options)
+    : options_(std::move(options)), scratch_(std::make_unique<detail::decode_scratch>()) {}
+
+codec::~codec() = default;
 
 std::span<const std::string_view> codec_names() noexcept {
     return names;

@@ -3,12 +3,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "codec/float_repr.hpp"
 #include "codec/atomic_append.hpp"
 #include "codec/utf8.hpp"
-#include "codec/value_builder.hpp"
+#include "codec/decode_scratch.hpp"
 
 namespace sim {
 
@@ -195,13 +196,19 @@ private:
 
 // ---- decoding ---------------------------------------------------------------------------------
 
+// Reads iteratively. Values wait on a stack; a container takes its elements off the stack when
+// it closes, into storage of exactly the right size (JSON does not announce sizes), the way
+// RapidJSON builds its DOM.
 class json_reader {
 public:
-    json_reader(std::span<const std::byte> in, const codec_options& options)
+    json_reader(std::span<const std::byte> in, const codec_options& options,
+                detail::decode_scratch& scratch)
         : begin_(reinterpret_cast<const char*>(in.data())),
           p_(begin_),
           end_(begin_ + in.size()),
-          builder_(options) {}
+          options_(options),
+          stack_(scratch.json_stack),
+          frames_(scratch.json_frames) {}
 
     value read() {
         try {
@@ -209,11 +216,11 @@ public:
         } catch (const located_error&) {
             throw;
         } catch (const serialization_error& e) {
-            // Errors from the builder (depth, envelopes) learn the offset here.
+            // Errors from envelopes learn the offset here.
             throw located_error("json decode: " + e.reason() + " at byte " + offset(),
-                                builder_.place() + e.place());
+                                place() + e.place());
         }
-        return builder_.take();
+        return std::move(stack_.back());
     }
 
 private:
@@ -223,9 +230,59 @@ private:
 
     std::string offset() const { return std::to_string(p_ - begin_); }
 
+    std::string place() const {
+        std::string out;
+        for (std::size_t i = 0; i < frames_.size(); ++i) {
+            std::size_t end = i + 1 < frames_.size() ? frames_[i + 1].start : stack_.size();
+            std::size_t n = end - frames_[i].start;
+            if (!frames_[i].is_map) {
+                out += detail::index_place(n);
+            } else if (n % 2 == 1) {
+                out += detail::key_place(stack_[end - 1]);
+            }
+        }
+        return out;
+    }
+
+    bool complete() const noexcept { return frames_.empty() && !stack_.empty(); }
+    bool in_map() const noexcept { return !frames_.empty() && frames_.back().is_map; }
+
+    void open(bool is_map) {
+        if (frames_.size() >= options_.max_depth) {
+            fail("nesting deeper than " + std::to_string(options_.max_depth) + " levels");
+        }
+        frames_.push_back({stack_.size(), is_map});
+    }
+
+    void close() {
+        const detail::json_frame f = frames_.back();
+        frames_.pop_back();
+        auto first = stack_.begin() + static_cast<std::ptrdiff_t>(f.start);
+        const std::size_t n = stack_.size() - f.start;
+        value v;
+        if (!f.is_map) {
+            array a;
+            a.reserve(n);
+            std::move(first, stack_.end(), std::back_inserter(a));
+            v = value(std::move(a));
+        } else {
+            map m;
+            m.reserve(n / 2);
+            for (auto it = first; it != stack_.end(); it += 2) {
+                m.insert_or_assign(std::move(*it), std::move(*(it + 1)));
+            }
+            v = value(std::move(m));
+        }
+        stack_.erase(first, stack_.end());
+        if (f.is_map && options_.decode_envelopes) {
+            if (auto opened = options_.serializers.open(*v.get_if<map>())) v = std::move(*opened);
+        }
+        stack_.push_back(std::move(v));
+    }
+
     [[noreturn]] void fail(std::string_view what) const {
         throw located_error("json decode: " + std::string(what) + " at byte " + offset(),
-                            builder_.place());
+                            place());
     }
 
     void skip_ws() noexcept {
@@ -252,7 +309,7 @@ private:
                     skip_ws();
                     if (p_ < end_ && *p_ == ']') {
                         ++p_;
-                        builder_.end();
+                        close();
                         s = state::after_value;
                         continue;
                     }
@@ -265,7 +322,7 @@ private:
                     skip_ws();
                     if (p_ < end_ && *p_ == '}') {
                         ++p_;
-                        builder_.end();
+                        close();
                         s = state::after_value;
                         continue;
                     }
@@ -273,28 +330,27 @@ private:
                 case state::key:
                     skip_ws();
                     if (p_ >= end_ || *p_ != '"') fail("expected a string key in double quotes");
-                    builder_.add(value(parse_string()));
+                    stack_.emplace_back(parse_string());
                     skip_ws();
                     if (p_ >= end_ || *p_ != ':') fail("expected ':' after a key");
                     ++p_;
                     s = state::value;
                     continue;
                 case state::after_value:
-                    if (builder_.complete()) {
+                    if (complete()) {
                         skip_ws();
                         if (p_ != end_) fail("extra data after the value");
                         return;
                     }
                     skip_ws();
-                    if (p_ >= end_) fail(builder_.in_map() ? "expected ',' or '}'" : "expected ',' or ']'");
-                    if (*p_ == ',') {
+                    if (p_ < end_ && *p_ == ',') {
                         ++p_;
-                        s = builder_.in_map() ? state::key : state::value;
-                    } else if (*p_ == (builder_.in_map() ? '}' : ']')) {
+                        s = in_map() ? state::key : state::value;
+                    } else if (p_ < end_ && *p_ == (in_map() ? '}' : ']')) {
                         ++p_;
-                        builder_.end();
+                        close();
                     } else {
-                        fail(builder_.in_map() ? "expected ',' or '}'" : "expected ',' or ']'");
+                        fail(in_map() ? "expected ',' or '}'" : "expected ',' or ']'");
                     }
                     continue;
             }
@@ -305,39 +361,39 @@ private:
         if (p_ >= end_) fail("expected a value");
         switch (*p_) {
             case '{':
-                builder_.begin_map(detail::value_builder::uncounted, 0);
+                open(true);
                 ++p_;
                 s = state::first_key;
                 return;
             case '[':
-                builder_.begin_array(detail::value_builder::uncounted, 0);
+                open(false);
                 ++p_;
                 s = state::first_element;
                 return;
-            case '"': builder_.add(value(parse_string())); break;
+            case '"': stack_.emplace_back(parse_string()); break;
             case 't':
                 if (!literal("true")) fail("expected a value");
-                builder_.add(value(true));
+                stack_.emplace_back(true);
                 break;
             case 'f':
                 if (!literal("false")) fail("expected a value");
-                builder_.add(value(false));
+                stack_.emplace_back(false);
                 break;
             case 'n':
                 if (!literal("null")) fail("expected a value");
-                builder_.add(value());
+                stack_.emplace_back();
                 break;
             case 'N':
                 if (!literal("NaN")) fail("expected a value");
-                builder_.add(value(std::numeric_limits<double>::quiet_NaN()));
+                stack_.emplace_back(std::numeric_limits<double>::quiet_NaN());
                 break;
             case 'I':
                 if (!literal("Infinity")) fail("expected a value");
-                builder_.add(value(std::numeric_limits<double>::infinity()));
+                stack_.emplace_back(std::numeric_limits<double>::infinity());
                 break;
             default:
                 if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
-                    builder_.add(parse_number());
+                    stack_.push_back(parse_number());
                     break;
                 }
                 fail("expected a value");
@@ -540,7 +596,9 @@ private:
     const char* begin_;
     const char* p_;
     const char* end_;
-    detail::value_builder builder_;
+    const codec_options& options_;
+    std::vector<value>& stack_;
+    std::vector<detail::json_frame>& frames_;
 };
 
 }  // namespace
@@ -554,7 +612,8 @@ void json_codec::encode_array(std::span<const value* const> items, byte_buffer& 
 }
 
 value json_codec::decode(std::span<const std::byte> payload) {
-    return json_reader(payload, options_).read();
+    detail::scratch_lease lease(scratch());
+    return json_reader(payload, options_, lease.get()).read();
 }
 
 }  // namespace sim

@@ -225,12 +225,52 @@ bool map::erase_string(std::string_view key) {
 
 value::value(big_integer b) {
     if (auto i = b.to_int64()) {
-        v_.emplace<std::int64_t>(*i);
+        i_ = *i;
+        kind_ = value_kind::int64;
     } else if (auto u = b.to_uint64()) {
-        v_.emplace<std::uint64_t>(*u);
+        u_ = *u;
+        kind_ = value_kind::uint64;
     } else {
-        v_.emplace<big_integer>(std::move(b));
+        new (&big_) big_integer(std::move(b));
+        kind_ = value_kind::big_integer;
     }
+}
+
+value::value(const value& other) : kind_(other.kind_) {
+    switch (kind_) {
+        case value_kind::big_integer: new (&big_) big_integer(other.big_); break;
+        case value_kind::string: new (&s_) std::string(other.s_); break;
+        case value_kind::bytes: new (&bytes_) bytes(other.bytes_); break;
+        case value_kind::array: new (&array_) array(other.array_); break;
+        case value_kind::map: new (&map_) map(other.map_); break;
+        case value_kind::object: new (&object_) object(other.object_); break;
+        default: u_ = other.u_;
+    }
+}
+
+void value::move_from(value&& other) noexcept {
+    switch (kind_) {
+        case value_kind::big_integer: new (&big_) big_integer(std::move(other.big_)); break;
+        case value_kind::string: new (&s_) std::string(std::move(other.s_)); break;
+        case value_kind::bytes: new (&bytes_) bytes(std::move(other.bytes_)); break;
+        case value_kind::array: new (&array_) array(std::move(other.array_)); break;
+        case value_kind::map: new (&map_) map(std::move(other.map_)); break;
+        case value_kind::object: new (&object_) object(std::move(other.object_)); break;
+        default: u_ = other.u_;
+    }
+}
+
+void value::destroy() noexcept {
+    switch (kind_) {
+        case value_kind::big_integer: big_.~big_integer(); break;
+        case value_kind::string: s_.~basic_string(); break;
+        case value_kind::bytes: bytes_.~vector(); break;
+        case value_kind::array: array_.~vector(); break;
+        case value_kind::map: map_.~map(); break;
+        case value_kind::object: object_.~object(); break;
+        default: break;
+    }
+    kind_ = value_kind::nil;
 }
 
 std::string value::type_name() const {
@@ -339,7 +379,7 @@ std::size_t value::size() const noexcept {
 }
 
 bool operator==(const value& a, const value& b) noexcept {
-    if (a.v_.index() != b.v_.index()) return false;
+    if (a.kind_ != b.kind_) return false;
     switch (a.kind()) {
         case value_kind::nil: return true;
         case value_kind::boolean: return *a.get_if<bool>() == *b.get_if<bool>();

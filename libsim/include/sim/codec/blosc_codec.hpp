@@ -33,7 +33,7 @@ private:
     void compress(byte_buffer& out);
 
     blosc_options blosc_;
-    byte_buffer scratch_;
+    byte_buffer plain_;  // the msgpack bytes before compression or after inflation
 };
 
 }  // namespace sim

@@ -14,6 +14,10 @@
 
 namespace sim {
 
+namespace detail {
+struct decode_scratch;
+}
+
 /// Settings shared by all codecs.
 struct codec_options {
     /// Custom types, copied into each codec instance (aiomas: one table per connection).
@@ -34,8 +38,8 @@ struct codec_options {
 /// Failures throw `sim::serialization_error`, whose message names the codec and the place.
 class codec {
 public:
-    explicit codec(codec_options options) : options_(std::move(options)) {}
-    virtual ~codec() = default;
+    explicit codec(codec_options options);
+    virtual ~codec();
     codec(const codec&) = delete;
     codec& operator=(const codec&) = delete;
 
@@ -64,7 +68,13 @@ public:
     const serializer_table& serializers() const noexcept { return options_.serializers; }
 
 protected:
+    /// Decoder working memory, reused across calls (see decode_scratch.hpp).
+    detail::decode_scratch& scratch() noexcept { return *scratch_; }
+
     codec_options options_;
+
+private:
+    std::unique_ptr<detail::decode_scratch> scratch_;
 };
 
 /// A new codec by name: "json", "msgpack", "msgpack-blosc" or "msgpack-lz4". Throws

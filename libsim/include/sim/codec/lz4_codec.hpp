@@ -28,7 +28,7 @@ private:
     void compress(byte_buffer& out);
 
     std::size_t min_compress_;
-    byte_buffer scratch_;
+    byte_buffer plain_;  // the msgpack bytes before compression or after inflation
 };
 
 }  // namespace sim

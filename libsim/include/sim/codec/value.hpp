@@ -9,7 +9,6 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -34,8 +33,8 @@ enum class value_kind : std::uint8_t {
     boolean,
     int64,
     uint64,
-    big_integer,
     float64,
+    big_integer,
     string,
     bytes,
     array,
@@ -153,14 +152,15 @@ private:
 /// map (keys of any kind), or an object of a user type. Values are regular: copyable, movable
 /// (O(1), noexcept) and comparable. Conversions to and from C++ types are `sim::to_value(x)` and
 /// `v.as<T>()` (see convert.hpp); they throw `sim::serialization_error` on a mismatch.
+///
+/// A tagged union rather than `std::variant`: decoders build and destroy millions of values, and
+/// a switch the compiler inlines (nothing at all for the scalar kinds) beats the variant's
+/// indirect visit on every construction, move and destruction.
 class value {
 public:
-    using storage = std::variant<std::monostate, bool, std::int64_t, std::uint64_t, big_integer,
-                                 double, std::string, bytes, array, map, object>;
-
-    value() noexcept = default;
-    value(std::nullptr_t) noexcept {}
-    value(bool b) noexcept : v_(b) {}
+    value() noexcept : i_(0), kind_(value_kind::nil) {}
+    value(std::nullptr_t) noexcept : value() {}
+    value(bool b) noexcept : b_(b), kind_(value_kind::boolean) {}
     /// Any integer type except bool and the character types (write a string instead).
     template <class T>
         requires(std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, char> &&
@@ -168,52 +168,112 @@ public:
                  !std::same_as<T, char32_t> && !std::same_as<T, wchar_t>)
     value(T i) noexcept {
         if constexpr (std::is_signed_v<T>) {
-            v_.emplace<std::int64_t>(static_cast<std::int64_t>(i));
+            i_ = static_cast<std::int64_t>(i);
+            kind_ = value_kind::int64;
         } else if (static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(INT64_MAX)) {
-            v_.emplace<std::int64_t>(static_cast<std::int64_t>(i));
+            i_ = static_cast<std::int64_t>(i);
+            kind_ = value_kind::int64;
         } else {
-            v_.emplace<std::uint64_t>(static_cast<std::uint64_t>(i));
+            u_ = static_cast<std::uint64_t>(i);
+            kind_ = value_kind::uint64;
         }
     }
-    value(double d) noexcept : v_(d) {}
-    value(float f) noexcept : v_(static_cast<double>(f)) {}
-    value(std::string s) noexcept : v_(std::move(s)) {}
-    value(std::string_view s) : v_(std::string(s)) {}
-    value(const char* s) : v_(std::string(s)) {}
+    value(double d) noexcept : d_(d), kind_(value_kind::float64) {}
+    value(float f) noexcept : d_(static_cast<double>(f)), kind_(value_kind::float64) {}
+    value(std::string s) noexcept : s_(std::move(s)), kind_(value_kind::string) {}
+    value(std::string_view s) : s_(s), kind_(value_kind::string) {}
+    value(const char* s) : s_(s), kind_(value_kind::string) {}
     /// Normalised: a big integer that fits int64 or uint64 is stored as such.
     value(big_integer b);
-    value(bytes b) noexcept : v_(std::move(b)) {}
-    value(array a) noexcept : v_(std::move(a)) {}
-    value(map m) noexcept : v_(std::move(m)) {}
-    value(object o) noexcept : v_(std::move(o)) {}
+    value(bytes b) noexcept : bytes_(std::move(b)), kind_(value_kind::bytes) {}
+    value(array a) noexcept : array_(std::move(a)), kind_(value_kind::array) {}
+    value(map m) noexcept : map_(std::move(m)), kind_(value_kind::map) {}
+    value(object o) noexcept : object_(std::move(o)), kind_(value_kind::object) {}
 
-    value_kind kind() const noexcept { return static_cast<value_kind>(v_.index()); }
+    value(const value& other);
+    value(value&& other) noexcept : kind_(other.kind_) {
+        if (is_trivial(kind_)) {
+            u_ = other.u_;
+        } else {
+            move_from(std::move(other));
+        }
+    }
+    value& operator=(const value& other) {
+        if (this != &other) *this = value(other);
+        return *this;
+    }
+    value& operator=(value&& other) noexcept {
+        if (this == &other) return *this;
+        if (is_trivial(kind_) && is_trivial(other.kind_)) {
+            u_ = other.u_;
+            kind_ = other.kind_;
+        } else {
+            // Through a temporary: `other` may live inside this value (v = std::move(v[0])).
+            value tmp(std::move(other));
+            destroy();
+            kind_ = tmp.kind_;
+            if (is_trivial(kind_)) {
+                u_ = tmp.u_;
+            } else {
+                move_from(std::move(tmp));
+            }
+        }
+        return *this;
+    }
+    ~value() {
+        if (!is_trivial(kind_)) destroy();
+    }
+
+    value_kind kind() const noexcept { return kind_; }
     /// The kind's name, and for objects the type name.
     std::string type_name() const;
 
-    bool is_nil() const noexcept { return kind() == value_kind::nil; }
-    bool is_bool() const noexcept { return kind() == value_kind::boolean; }
+    bool is_nil() const noexcept { return kind_ == value_kind::nil; }
+    bool is_bool() const noexcept { return kind_ == value_kind::boolean; }
     /// int64, uint64 or big_integer.
     bool is_integer() const noexcept {
-        auto k = kind();
-        return k == value_kind::int64 || k == value_kind::uint64 || k == value_kind::big_integer;
+        return kind_ == value_kind::int64 || kind_ == value_kind::uint64 ||
+               kind_ == value_kind::big_integer;
     }
-    bool is_float() const noexcept { return kind() == value_kind::float64; }
+    bool is_float() const noexcept { return kind_ == value_kind::float64; }
     bool is_number() const noexcept { return is_integer() || is_float(); }
-    bool is_string() const noexcept { return kind() == value_kind::string; }
-    bool is_bytes() const noexcept { return kind() == value_kind::bytes; }
-    bool is_array() const noexcept { return kind() == value_kind::array; }
-    bool is_map() const noexcept { return kind() == value_kind::map; }
-    bool is_object() const noexcept { return kind() == value_kind::object; }
+    bool is_string() const noexcept { return kind_ == value_kind::string; }
+    bool is_bytes() const noexcept { return kind_ == value_kind::bytes; }
+    bool is_array() const noexcept { return kind_ == value_kind::array; }
+    bool is_map() const noexcept { return kind_ == value_kind::map; }
+    bool is_object() const noexcept { return kind_ == value_kind::object; }
 
-    /// Pointer to the alternative if the value holds exactly `T` (one of `storage`'s types).
+    /// Pointer to what the value holds if it is exactly a `T` (bool, std::int64_t,
+    /// std::uint64_t, double, big_integer, std::string, bytes, array, map, object), else nullptr.
     template <class T>
     const T* get_if() const noexcept {
-        return std::get_if<T>(&v_);
+        return const_cast<value*>(this)->get_if<T>();
     }
     template <class T>
     T* get_if() noexcept {
-        return std::get_if<T>(&v_);
+        if constexpr (std::is_same_v<T, bool>) {
+            return kind_ == value_kind::boolean ? &b_ : nullptr;
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            return kind_ == value_kind::int64 ? &i_ : nullptr;
+        } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+            return kind_ == value_kind::uint64 ? &u_ : nullptr;
+        } else if constexpr (std::is_same_v<T, double>) {
+            return kind_ == value_kind::float64 ? &d_ : nullptr;
+        } else if constexpr (std::is_same_v<T, big_integer>) {
+            return kind_ == value_kind::big_integer ? &big_ : nullptr;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            return kind_ == value_kind::string ? &s_ : nullptr;
+        } else if constexpr (std::is_same_v<T, bytes>) {
+            return kind_ == value_kind::bytes ? &bytes_ : nullptr;
+        } else if constexpr (std::is_same_v<T, array>) {
+            return kind_ == value_kind::array ? &array_ : nullptr;
+        } else if constexpr (std::is_same_v<T, map>) {
+            return kind_ == value_kind::map ? &map_ : nullptr;
+        } else if constexpr (std::is_same_v<T, object>) {
+            return kind_ == value_kind::object ? &object_ : nullptr;
+        } else {
+            static_assert(sizeof(T) == 0, "value::get_if: not a type a value holds");
+        }
     }
 
     /// Checked access; each throws `sim::serialization_error` ("expected string, got int 3").
@@ -248,18 +308,32 @@ public:
     /// Elements of an array or map, bytes of a string or bytes value; 0 otherwise.
     std::size_t size() const noexcept;
 
-    const storage& raw() const noexcept { return v_; }
-    storage& raw() noexcept { return v_; }
-
     /// Structural equality: same kind and content. Doubles compare by value except that NaN
     /// equals NaN and -0.0 differs from 0.0 (a value equals what it decodes to after a round
     /// trip). Maps compare in order; objects by their type's operator==.
     friend bool operator==(const value& a, const value& b) noexcept;
 
 private:
-    const value& at_index(std::size_t i) const;
+    // nil, bool, int64, uint64 and float64 hold no resources.
+    static constexpr bool is_trivial(value_kind k) noexcept { return k <= value_kind::float64; }
 
-    storage v_;
+    const value& at_index(std::size_t i) const;
+    void move_from(value&& other) noexcept;  // other's kind, non-trivial, is already in kind_
+    void destroy() noexcept;
+
+    union {
+        bool b_;
+        std::int64_t i_;
+        std::uint64_t u_;
+        double d_;
+        big_integer big_;
+        std::string s_;
+        bytes bytes_;
+        array array_;
+        map map_;
+        object object_;
+    };
+    value_kind kind_;
 };
 
 /// A hash consistent with `operator==`.
