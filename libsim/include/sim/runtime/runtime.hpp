@@ -1,0 +1,228 @@
+#pragma once
+/// The runtime: one thread, one `boost::asio::io_context`, one Boost.Fiber scheduler (design.md §2).
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/future.hpp>
+#include <boost/fiber/mutex.hpp>
+#include <boost/fiber/pooled_fixedsize_stack.hpp>
+#include <boost/fiber/protected_fixedsize_stack.hpp>
+
+#include <sim/core/asio.hpp>
+
+namespace sim {
+
+struct runtime_options {
+    /// Stack of every fiber. Fixed: a fiber's memory is known in advance (agents are many).
+    std::size_t stack_size = 64 * 1024;
+    /// Keep polling for I/O this long before blocking in the kernel when no fiber is ready. Off
+    /// by default; for latency-critical links to another core or process, where a blocked thread
+    /// takes 60-100 us to wake on these VMs. Burns a core while idle.
+    std::chrono::microseconds busy_poll{0};
+    /// An inaccessible page below each stack, so that an overflow faults at once instead of
+    /// corrupting memory. Costs a system call per fiber.
+    bool guard_pages = false;
+    /// For logs and the thread name.
+    std::string name = "sim";
+};
+
+/// One thread that runs an io_context together with a fiber scheduler: fibers run in FIFO order;
+/// when none is ready the thread polls I/O, and blocks in it when idle. Everything a runtime owns
+/// (sockets, channels, agents, timers) lives on its thread and needs no lock. Calls that wait
+/// (I/O, replies, sleeps) suspend only the calling fiber.
+///
+/// Use `run(main)` on the current thread, or `start()` for a thread of its own. `spawn`, `invoke`
+/// and `stop` are thread-safe; everything else belongs to the runtime's thread.
+class runtime {
+public:
+    explicit runtime(runtime_options options = {});
+    /// Stops and joins a thread started with `start()`.
+    ~runtime();
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+
+    /// Runs `main` in a fiber on the calling thread. When it returns the runtime stops (stop hooks
+    /// close servers and channels), and `run` returns main's result, or rethrows its exception,
+    /// once every fiber spawned on the runtime has finished. Throws `std::logic_error` when the
+    /// thread already runs a runtime.
+    template <class F>
+    std::invoke_result_t<F&> run(F&& main);
+
+    /// Starts the runtime on a new thread and returns; it runs until `stop()`.
+    void start();
+    /// Asks the runtime to stop: run the stop hooks, then end `run`/the thread once every fiber
+    /// has finished. Thread-safe and idempotent.
+    void stop();
+    /// Waits for the thread that `start()` created.
+    void join();
+
+    /// Runs `f` in a new fiber on this runtime. From another thread the fiber starts on the
+    /// runtime's thread. An exception escaping `f` is logged (`sim.runtime`) and ends only that
+    /// fiber. Throws `std::logic_error` once the runtime has stopped.
+    template <class F>
+    void spawn(F&& f);
+
+    /// Runs `f` in a fiber of this runtime and returns its result (or rethrows its exception).
+    /// From a fiber of another runtime only that fiber waits; from a plain thread, the thread.
+    template <class F>
+    std::invoke_result_t<F&> invoke(F&& f);
+
+    boost::asio::io_context& io() noexcept { return io_; }
+    const runtime_options& options() const noexcept { return options_; }
+    /// True once `stop()` was called or `run`'s main returned.
+    bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+    /// Fibers spawned here that have not finished.
+    std::size_t fibers() const noexcept { return live_.load(std::memory_order_acquire); }
+    /// Whether the calling thread is this runtime's.
+    bool on_this_thread() const noexcept { return current() == this; }
+
+    /// Registers `hook` to run (in a fiber of this runtime) when the runtime stops; servers and
+    /// channels close themselves this way. Returns an id for `remove_stop_hook`. Runtime thread
+    /// only; a hook added after the stop runs at once.
+    std::uint64_t add_stop_hook(std::function<void()> hook);
+    void remove_stop_hook(std::uint64_t id) noexcept;
+
+    /// The runtime running on the calling thread, or nullptr.
+    static runtime* current() noexcept;
+
+private:
+    struct hooks;
+
+    void enter();
+    void leave() noexcept;
+    void wait_for_fibers();
+    void run_stop_hooks();
+    void request_stop_here();
+    void report(std::exception_ptr e) noexcept;
+
+    template <class F>
+    void launch(F&& f);
+
+    runtime_options options_;
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    boost::fibers::pooled_fixedsize_stack pooled_stacks_;
+    boost::fibers::protected_fixedsize_stack guarded_stacks_;
+    std::atomic<std::size_t> live_{0};
+    std::atomic<bool> stopping_{false};
+    bool stop_requested_ = false;  // runtime thread only
+    boost::fibers::mutex mutex_;
+    boost::fibers::condition_variable changed_;  // a fiber ended, or a stop was requested
+    std::unique_ptr<hooks> hooks_;
+    std::thread thread_;
+};
+
+/// Spawns `f` in a fiber on the runtime of the calling thread. Throws `std::logic_error` when the
+/// thread runs none.
+template <class F>
+void spawn(F&& f);
+
+// ---- implementation ---------------------------------------------------------------------------
+
+template <class F>
+void runtime::launch(F&& f) {
+    auto body = [this, f = std::forward<F>(f)]() mutable {
+        try {
+            f();
+        } catch (...) {
+            report(std::current_exception());
+        }
+        std::unique_lock lock(mutex_);
+        live_.fetch_sub(1, std::memory_order_acq_rel);
+        changed_.notify_all();
+    };
+    // launch::post: the new fiber waits its turn in FIFO order instead of preempting the caller.
+    if (options_.guard_pages) {
+        boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg, guarded_stacks_,
+                             std::move(body))
+            .detach();
+    } else {
+        boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg, pooled_stacks_,
+                             std::move(body))
+            .detach();
+    }
+}
+
+template <class F>
+void runtime::spawn(F&& f) {
+    if (stopping() && current() != this) throw std::logic_error("runtime " + options_.name + " has stopped");
+    live_.fetch_add(1, std::memory_order_acq_rel);
+    if (current() == this) {
+        launch(std::forward<F>(f));
+    } else {
+        boost::asio::post(io_, [this, f = std::forward<F>(f)]() mutable { launch(std::move(f)); });
+    }
+}
+
+template <class F>
+std::invoke_result_t<F&> runtime::invoke(F&& f) {
+    using result = std::invoke_result_t<F&>;
+    if (current() == this) return f();
+    // Futures wake a fiber of any runtime, or a plain thread.
+    boost::fibers::promise<result> promise;
+    auto future = promise.get_future();
+    spawn([&promise, &f]() {
+        try {
+            if constexpr (std::is_void_v<result>) {
+                f();
+                promise.set_value();
+            } else {
+                promise.set_value(f());
+            }
+        } catch (...) {
+            promise.set_exception(std::current_exception());
+        }
+    });
+    return future.get();
+}
+
+template <class F>
+std::invoke_result_t<F&> runtime::run(F&& main) {
+    using result = std::invoke_result_t<F&>;
+    enter();
+    struct leave_guard {
+        runtime* rt;
+        ~leave_guard() { rt->leave(); }
+    } guard{this};
+
+    std::conditional_t<std::is_void_v<result>, bool, std::optional<result>> value{};
+    std::exception_ptr error;
+    live_.fetch_add(1, std::memory_order_acq_rel);
+    launch([&] {
+        try {
+            if constexpr (std::is_void_v<result>) {
+                main();
+            } else {
+                value.emplace(main());
+            }
+        } catch (...) {
+            error = std::current_exception();
+        }
+        request_stop_here();
+    });
+    wait_for_fibers();
+    if (error) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<result>) return std::move(*value);
+}
+
+template <class F>
+void spawn(F&& f) {
+    runtime* rt = runtime::current();
+    if (rt == nullptr) throw std::logic_error("sim::spawn: this thread runs no sim::runtime");
+    rt->spawn(std::forward<F>(f));
+}
+
+}  // namespace sim

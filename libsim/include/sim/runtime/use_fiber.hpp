@@ -1,0 +1,145 @@
+#pragma once
+/// `sim::use_fiber`: an Asio completion token that suspends only the calling fiber.
+///
+///     std::size_t n = socket.async_read_some(buffer, sim::use_fiber);       // throws
+///     std::size_t n = socket.async_read_some(buffer, sim::use_fiber[ec]);   // sets ec
+///
+/// The I/O object must belong to the io_context of the calling fiber's runtime: completion
+/// handlers then run on the same thread, and the wake-up needs no lock.
+
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <boost/fiber/context.hpp>
+
+#include <sim/core/asio.hpp>
+
+namespace sim {
+
+struct use_fiber_t {
+    /// The error-code form: failures set `ec` instead of throwing.
+    struct with_error_code {
+        boost::system::error_code* ec;
+    };
+    constexpr with_error_code operator[](boost::system::error_code& ec) const noexcept {
+        return {&ec};
+    }
+};
+
+inline constexpr use_fiber_t use_fiber{};
+
+namespace detail {
+
+/// Suspends one fiber until `wake()`; both on the same thread.
+class fiber_waiter {
+public:
+    fiber_waiter() noexcept : ctx_(boost::fibers::context::active()) {}
+    fiber_waiter(const fiber_waiter&) = delete;
+    fiber_waiter& operator=(const fiber_waiter&) = delete;
+
+    void wait() noexcept {
+        while (!done_) ctx_->suspend();
+    }
+    void wake() noexcept {
+        done_ = true;
+        boost::fibers::context::active()->schedule(ctx_);
+    }
+    bool done() const noexcept { return done_; }
+
+private:
+    boost::fibers::context* ctx_;
+    bool done_ = false;
+};
+
+template <class... Args>
+struct fiber_result {
+    using values = std::tuple<std::decay_t<Args>...>;
+    fiber_waiter waiter;
+    boost::system::error_code ec;
+    std::optional<values> result;
+
+    auto take() {
+        if constexpr (sizeof...(Args) == 0) {
+            return;
+        } else if constexpr (sizeof...(Args) == 1) {
+            return std::get<0>(std::move(*result));
+        } else {
+            return std::move(*result);
+        }
+    }
+};
+
+template <class... Args>
+struct fiber_handler {
+    fiber_result<Args...>* state;
+
+    void operator()(boost::system::error_code ec, Args... args) {
+        state->ec = ec;
+        state->result.emplace(std::move(args)...);
+        state->waiter.wake();
+    }
+};
+
+template <class... Args>
+struct fiber_handler_no_error {
+    fiber_result<Args...>* state;
+
+    void operator()(Args... args) {
+        state->result.emplace(std::move(args)...);
+        state->waiter.wake();
+    }
+};
+
+}  // namespace detail
+}  // namespace sim
+
+namespace boost::asio {
+
+template <class... Args>
+class async_result<sim::use_fiber_t, void(boost::system::error_code, Args...)> {
+public:
+    template <class Initiation, class... InitArgs>
+    static auto initiate(Initiation&& init, sim::use_fiber_t, InitArgs&&... args) {
+        sim::detail::fiber_result<Args...> state;
+        std::forward<Initiation>(init)(sim::detail::fiber_handler<Args...>{&state},
+                                       std::forward<InitArgs>(args)...);
+        state.waiter.wait();
+        if (state.ec) throw boost::system::system_error(state.ec);
+        return state.take();
+    }
+};
+
+template <class... Args>
+class async_result<sim::use_fiber_t::with_error_code, void(boost::system::error_code, Args...)> {
+public:
+    template <class Initiation, class... InitArgs>
+    static auto initiate(Initiation&& init, sim::use_fiber_t::with_error_code token,
+                         InitArgs&&... args) {
+        sim::detail::fiber_result<Args...> state;
+        std::forward<Initiation>(init)(sim::detail::fiber_handler<Args...>{&state},
+                                       std::forward<InitArgs>(args)...);
+        state.waiter.wait();
+        *token.ec = state.ec;
+        if constexpr (sizeof...(Args) > 0) {
+            // On failure Asio still passes values (e.g. bytes transferred so far).
+            return state.take();
+        }
+    }
+};
+
+template <class... Args>
+class async_result<sim::use_fiber_t, void(Args...)> {
+public:
+    template <class Initiation, class... InitArgs>
+    static auto initiate(Initiation&& init, sim::use_fiber_t, InitArgs&&... args) {
+        sim::detail::fiber_result<Args...> state;
+        std::forward<Initiation>(init)(sim::detail::fiber_handler_no_error<Args...>{&state},
+                                       std::forward<InitArgs>(args)...);
+        state.waiter.wait();
+        return state.take();
+    }
+};
+
+}  // namespace boost::asio

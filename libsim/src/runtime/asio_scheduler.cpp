@@ -1,0 +1,45 @@
+#include "runtime/asio_scheduler.hpp"
+
+namespace sim::detail {
+
+boost::fibers::context* asio_scheduler::pick_next() noexcept {
+    if (++picks_ >= fairness_interval) {
+        // Handlers may wake fibers, so I/O runs only on the dispatcher's context: a fiber in the
+        // middle of suspending must not be woken (and resumed) from inside its own switch.
+        if (boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
+            picks_ = 0;
+            io_.poll();
+        } else if (dispatcher_ != nullptr && dispatcher_->ready_is_linked()) {
+            // Let the dispatcher jump the queue; it comes back here and polls.
+            dispatcher_->ready_unlink();
+            return dispatcher_;
+        }
+    }
+    if (ready_.empty()) return nullptr;
+    boost::fibers::context* ctx = &ready_.front();
+    ready_.pop_front();
+    return ctx;
+}
+
+void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept {
+    picks_ = 0;
+    if (io_.stopped()) io_.restart();
+    if (io_.poll() > 0 && !ready_.empty()) return;
+    if (busy_poll_.count() > 0) {
+        auto until = std::chrono::steady_clock::now() + busy_poll_;
+        if (deadline < until) until = deadline;
+        while (std::chrono::steady_clock::now() < until) {
+            if (io_.poll() > 0 && !ready_.empty()) return;
+        }
+    }
+    if (!ready_.empty()) return;
+    // Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
+    // returning early) or the earliest fiber timer is due.
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+        io_.run_one();
+    } else {
+        io_.run_one_until(deadline);
+    }
+}
+
+}  // namespace sim::detail

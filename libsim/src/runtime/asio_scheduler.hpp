@@ -1,0 +1,50 @@
+#pragma once
+// The bridge between Boost.Fiber and Asio: a scheduling algorithm that runs ready fibers in FIFO
+// order and, when none is ready, runs the io_context: polls it, optionally keeps polling for a
+// busy-poll window, then blocks in it until I/O, a timer or a wake-up from another thread.
+
+#include <chrono>
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/scheduler.hpp>
+
+#include <sim/core/asio.hpp>
+
+namespace sim::detail {
+
+class asio_scheduler final : public boost::fibers::algo::algorithm {
+public:
+    asio_scheduler(boost::asio::io_context& io, std::chrono::microseconds busy_poll) noexcept
+        : io_(io), busy_poll_(busy_poll) {}
+
+    void awakened(boost::fibers::context* ctx) noexcept override {
+        // Boost keeps its dispatcher context in the ready queue while fibers run; remember it so
+        // that pick_next can hand the CPU to it for an I/O turn.
+        if (ctx->is_context(boost::fibers::type::dispatcher_context)) dispatcher_ = ctx;
+        ctx->ready_link(ready_);
+    }
+
+    boost::fibers::context* pick_next() noexcept override;
+
+    bool has_ready_fibers() const noexcept override { return !ready_.empty(); }
+
+    void suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept override;
+
+    // Another thread made one of our fibers ready: wake a run_one() blocked in epoll.
+    void notify() noexcept override {
+        boost::asio::post(io_, [] {});
+    }
+
+private:
+    // I/O gets a turn at least this often while fibers keep each other busy.
+    static constexpr unsigned fairness_interval = 64;
+
+    boost::asio::io_context& io_;
+    std::chrono::microseconds busy_poll_;
+    boost::fibers::scheduler::ready_queue_type ready_;
+    unsigned picks_ = 0;
+    boost::fibers::context* dispatcher_ = nullptr;
+};
+
+}  // namespace sim::detail

@@ -1,0 +1,148 @@
+#include <sim/runtime/runtime.hpp>
+
+#include <pthread.h>
+
+#include <map>
+#include <stdexcept>
+
+#include <boost/fiber/algo/round_robin.hpp>
+#include <boost/fiber/operations.hpp>
+
+#include <sim/core/log.hpp>
+
+#include "runtime/asio_scheduler.hpp"
+
+namespace sim {
+
+namespace {
+thread_local runtime* current_runtime = nullptr;
+}
+
+struct runtime::hooks {
+    std::map<std::uint64_t, std::function<void()>> entries;
+    std::uint64_t next_id = 1;
+};
+
+runtime::runtime(runtime_options options)
+    : options_(std::move(options)),
+      work_(boost::asio::make_work_guard(io_)),
+      pooled_stacks_(options_.stack_size),
+      guarded_stacks_(options_.stack_size),
+      hooks_(std::make_unique<hooks>()) {}
+
+runtime::~runtime() {
+    if (thread_.joinable()) {
+        stop();
+        thread_.join();
+    }
+}
+
+runtime* runtime::current() noexcept {
+    return current_runtime;
+}
+
+void runtime::enter() {
+    if (current_runtime != nullptr) {
+        throw std::logic_error("this thread already runs runtime " + current_runtime->options_.name);
+    }
+    current_runtime = this;
+    stop_requested_ = false;
+    stopping_.store(false, std::memory_order_release);
+    if (io_.stopped()) io_.restart();
+    boost::fibers::use_scheduling_algorithm<detail::asio_scheduler>(io_, options_.busy_poll);
+}
+
+void runtime::leave() noexcept {
+    // The thread may use fibers later without us: give it back Boost's own scheduler.
+    boost::fibers::use_scheduling_algorithm<boost::fibers::algo::round_robin>();
+    current_runtime = nullptr;
+}
+
+void runtime::report(std::exception_ptr e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::get("runtime")->error("{}: a fiber ended with an exception: {}", options_.name, ex.what());
+    } catch (...) {
+        log::get("runtime")->error("{}: a fiber ended with an exception of unknown type", options_.name);
+    }
+}
+
+void runtime::wait_for_fibers() {
+    std::unique_lock lock(mutex_);
+    auto warn_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (live_.load(std::memory_order_acquire) > 0) {
+        if (changed_.wait_until(lock, warn_at) == boost::fibers::cv_status::timeout) {
+            log::get("runtime")->warn("{}: stopping, still waiting for {} fibers to finish",
+                                      options_.name, live_.load());
+            warn_at += std::chrono::seconds(5);
+        }
+    }
+}
+
+void runtime::request_stop_here() {
+    if (stop_requested_) return;
+    stop_requested_ = true;
+    stopping_.store(true, std::memory_order_release);
+    run_stop_hooks();
+    std::unique_lock lock(mutex_);
+    changed_.notify_all();
+}
+
+void runtime::run_stop_hooks() {
+    auto entries = std::move(hooks_->entries);
+    hooks_->entries.clear();
+    // Each in its own fiber: one hook that waits (a channel flushing its writer) holds up no other.
+    for (auto& [id, hook] : entries) {
+        live_.fetch_add(1, std::memory_order_acq_rel);
+        launch(std::move(hook));
+    }
+}
+
+std::uint64_t runtime::add_stop_hook(std::function<void()> hook) {
+    std::uint64_t id = hooks_->next_id++;
+    if (stop_requested_) {
+        live_.fetch_add(1, std::memory_order_acq_rel);
+        launch(std::move(hook));
+        return id;
+    }
+    hooks_->entries.emplace(id, std::move(hook));
+    return id;
+}
+
+void runtime::remove_stop_hook(std::uint64_t id) noexcept {
+    hooks_->entries.erase(id);
+}
+
+void runtime::start() {
+    if (thread_.joinable()) throw std::logic_error("runtime " + options_.name + " already started");
+    thread_ = std::thread([this] {
+        std::string name = options_.name.substr(0, 15);  // the kernel's limit
+        pthread_setname_np(pthread_self(), name.c_str());
+        try {
+            run([this] {
+                std::unique_lock lock(mutex_);
+                changed_.wait(lock, [this] { return stop_requested_; });
+            });
+        } catch (const std::exception& e) {
+            log::get("runtime")->error("{}: {}", options_.name, e.what());
+        }
+    });
+}
+
+void runtime::stop() {
+    if (current_runtime == this) {
+        request_stop_here();
+        return;
+    }
+    // From another thread: a fiber of the runtime does it. Counted as a fiber, so that run()
+    // cannot return in between.
+    live_.fetch_add(1, std::memory_order_acq_rel);
+    boost::asio::post(io_, [this] { launch([this] { request_stop_here(); }); });
+}
+
+void runtime::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sim

@@ -1,0 +1,186 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/fiber/operations.hpp>
+
+#include <sim/runtime/runtime.hpp>
+#include <sim/runtime/use_fiber.hpp>
+
+using namespace std::chrono_literals;
+
+TEST_CASE("run returns main's result and rethrows its exception", "[runtime]") {
+    sim::runtime rt;
+    CHECK(rt.run([] { return 42; }) == 42);
+    CHECK_THROWS_WITH(rt.run([]() -> int { throw std::runtime_error("boom"); }), "boom");
+    // A runtime can run again after it stopped.
+    CHECK(rt.run([] { return std::string("again"); }) == "again");
+}
+
+TEST_CASE("spawned fibers run in FIFO order and interleave at yields", "[runtime]") {
+    sim::runtime rt;
+    std::vector<std::string> order;
+    rt.run([&] {
+        for (int i = 0; i < 3; ++i) {
+            sim::spawn([&order, i] {
+                order.push_back("a" + std::to_string(i));
+                boost::this_fiber::yield();
+                order.push_back("b" + std::to_string(i));
+            });
+        }
+    });
+    CHECK(order == std::vector<std::string>{"a0", "a1", "a2", "b0", "b1", "b2"});
+}
+
+TEST_CASE("run waits for every spawned fiber", "[runtime]") {
+    sim::runtime rt;
+    int done = 0;
+    rt.run([&] {
+        sim::spawn([&] {
+            boost::this_fiber::sleep_for(20ms);
+            ++done;
+        });
+    });
+    CHECK(done == 1);
+    CHECK(rt.fibers() == 0);
+}
+
+TEST_CASE("an Asio timer suspends only the calling fiber", "[runtime]") {
+    sim::runtime rt;
+    std::vector<std::string> events;
+    rt.run([&] {
+        sim::spawn([&] {
+            boost::asio::steady_timer t(rt.io(), 30ms);
+            t.async_wait(sim::use_fiber);
+            events.push_back("timer");
+        });
+        sim::spawn([&] { events.push_back("other fiber"); });
+    });
+    CHECK(events == std::vector<std::string>{"other fiber", "timer"});
+}
+
+TEST_CASE("use_fiber reports errors by exception or error code", "[runtime]") {
+    sim::runtime rt;
+    rt.run([&] {
+        boost::asio::steady_timer t(rt.io(), 1h);
+        sim::spawn([&] { t.cancel(); });
+        boost::system::error_code ec;
+        t.async_wait(sim::use_fiber[ec]);
+        CHECK(ec == boost::asio::error::operation_aborted);
+
+        boost::asio::steady_timer t2(rt.io(), 1h);
+        sim::spawn([&] { t2.cancel(); });
+        CHECK_THROWS_AS(t2.async_wait(sim::use_fiber), boost::system::system_error);
+
+        // Completion handlers without an error code.
+        int posted = boost::asio::post(rt.io(), boost::asio::use_future).valid() ? 1 : 0;
+        CHECK(posted == 1);
+    });
+}
+
+TEST_CASE("busy fibers do not starve I/O", "[runtime]") {
+    sim::runtime rt;
+    rt.run([&] {
+        bool fired = false;
+        boost::asio::steady_timer t(rt.io(), 5ms);
+        t.async_wait([&](boost::system::error_code) { fired = true; });
+        // Two fibers hand the CPU back and forth without ever blocking; the timer must still fire.
+        for (int f = 0; f < 2; ++f) {
+            sim::spawn([&] {
+                while (!fired) boost::this_fiber::yield();
+            });
+        }
+    });
+}
+
+TEST_CASE("spawn and invoke are thread-safe; start and stop run a runtime thread", "[runtime]") {
+    sim::runtime rt({.name = "worker"});
+    rt.start();
+    std::atomic<int> ran{0};
+    rt.spawn([&] { ++ran; });
+    CHECK(rt.invoke([&] { return std::this_thread::get_id(); }) != std::this_thread::get_id());
+    CHECK(rt.invoke([&] { return ran.load(); }) == 1);
+    CHECK_THROWS_WITH(rt.invoke([]() -> int { throw std::runtime_error("inside"); }), "inside");
+
+    // A fiber of another runtime waits for the answer without blocking its own thread.
+    sim::runtime other;
+    int answer = other.run([&] {
+        int ticks = 0;
+        sim::spawn([&] {
+            for (int i = 0; i < 3; ++i) {
+                ++ticks;
+                boost::this_fiber::yield();
+            }
+        });
+        int v = rt.invoke([] {
+            boost::this_fiber::sleep_for(10ms);
+            return 7;
+        });
+        CHECK(ticks == 3);  // the other fiber ran while this one waited
+        return v;
+    });
+    CHECK(answer == 7);
+    rt.stop();
+    rt.join();
+    CHECK(rt.stopping());
+}
+
+TEST_CASE("stop hooks run when the runtime stops", "[runtime]") {
+    sim::runtime rt;
+    std::vector<std::string> closed;
+    rt.run([&] {
+        rt.add_stop_hook([&] { closed.push_back("server"); });
+        auto id = rt.add_stop_hook([&] { closed.push_back("removed"); });
+        rt.remove_stop_hook(id);
+        // A fiber that waits for the stop, as a server's accept loop does.
+        sim::spawn([&] {
+            while (!rt.stopping()) boost::this_fiber::sleep_for(1ms);
+            closed.push_back("loop");
+        });
+    });
+    std::sort(closed.begin(), closed.end());
+    CHECK(closed == std::vector<std::string>{"loop", "server"});
+}
+
+TEST_CASE("an exception in a spawned fiber ends only that fiber", "[runtime]") {
+    sim::runtime rt;
+    int after = 0;
+    rt.run([&] {
+        sim::spawn([] { throw std::runtime_error("fiber failure (expected in this test)"); });
+        sim::spawn([&] { ++after; });
+    });
+    CHECK(after == 1);
+}
+
+TEST_CASE("fibers get the configured stack", "[runtime]") {
+    sim::runtime rt({.stack_size = 256 * 1024, .guard_pages = true});
+    std::size_t depth = rt.run([] {
+        // 100 KiB of locals would overflow the default 64 KiB stack.
+        std::function<std::size_t(std::size_t)> recurse = [&](std::size_t n) -> std::size_t {
+            volatile char pad[1024];
+            pad[0] = static_cast<char>(n);
+            return n == 0 ? 0 : 1 + recurse(n - 1) + static_cast<std::size_t>(pad[0] & 0);
+        };
+        return recurse(100);
+    });
+    CHECK(depth == 100);
+}
+
+TEST_CASE("busy polling still blocks for timers and wakes for work", "[runtime]") {
+    sim::runtime rt({.busy_poll = 200us});
+    auto start = std::chrono::steady_clock::now();
+    rt.run([&] { boost::this_fiber::sleep_for(10ms); });
+    CHECK(std::chrono::steady_clock::now() - start >= 10ms);
+}
+
+TEST_CASE("a thread runs one runtime at a time", "[runtime]") {
+    sim::runtime a, b;
+    a.run([&] { CHECK_THROWS_AS(b.run([] {}), std::logic_error); });
+    CHECK_THROWS_AS(sim::spawn([] {}), std::logic_error);
+}
