@@ -15,7 +15,7 @@ SIM_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-fiber-dev libboost-context-dev
   libmsgpack-cxx-dev liblz4-dev libblosc-dev rapidjson-dev libcereal-dev
-  libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libvalijson-dev libssl-dev
+  libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libvalijson-dev libssl-dev openssl
   catch2 libbenchmark-dev
   clang libclang-rt-14-dev
 )

@@ -5,9 +5,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "codec/large_stack.hpp"
 #include "codec/msgpack_format.hpp"
 
 namespace sim {
+
+using detail::large_stack;
 
 namespace {
 
@@ -41,9 +44,13 @@ void blosc_codec::compress(byte_buffer& out) {
     }
     std::size_t room = n + BLOSC_MAX_OVERHEAD;
     std::byte* dst = out.extend(room);
-    // The context API: no global state and no thread pool (one internal thread).
-    int c = blosc_compress_ctx(blosc_.clevel, blosc_.shuffle, blosc_.typesize, n, plain_.data(),
+    // The context API: no global state and no thread pool (one internal thread). On a large
+    // stack: blosclz keeps a 64 KiB hash table on it, more than a fiber has.
+    int c = 0;
+    large_stack::run([&] {
+        c = blosc_compress_ctx(blosc_.clevel, blosc_.shuffle, blosc_.typesize, n, plain_.data(),
                                dst, room, blosc_.compressor.c_str(), 0, 1);
+    });
     if (c <= 0) {
         out.shrink_by(room);
         throw serialization_error("msgpack-blosc: blosc_compress_ctx failed (" + std::to_string(c) + ")");
@@ -84,7 +91,8 @@ value blosc_codec::decode(std::span<const std::byte> payload) {
         fail("invalid Blosc header (version " + std::to_string(static_cast<int>(p[0])) + ")");
     }
     plain_.resize(nbytes);
-    int d = blosc_decompress_ctx(p, plain_.data(), nbytes, 1);
+    int d = 0;
+    large_stack::run([&] { d = blosc_decompress_ctx(p, plain_.data(), nbytes, 1); });
     if (d < 0 || static_cast<std::size_t>(d) != nbytes) {
         fail("corrupt Blosc data (blosc_decompress_ctx returned " + std::to_string(d) + ")");
     }

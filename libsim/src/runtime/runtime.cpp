@@ -70,13 +70,21 @@ void runtime::report(std::exception_ptr e) noexcept {
 
 void runtime::wait_for_fibers() {
     std::unique_lock lock(mutex_);
-    auto warn_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::optional<std::chrono::steady_clock::time_point> warn_at;
     while (live_.load(std::memory_order_acquire) > 0) {
-        if (changed_.wait_until(lock, warn_at) == boost::fibers::cv_status::timeout) {
+        if (!stop_requested_) {
+            changed_.wait(lock);
+            continue;
+        }
+        // Stopping: say so when fibers take long to end (one that never ends hangs the stop).
+        auto now = std::chrono::steady_clock::now();
+        if (!warn_at) warn_at = now + std::chrono::seconds(5);
+        if (now >= *warn_at) {
             log::get("runtime")->warn("{}: stopping, still waiting for {} fibers to finish",
                                       options_.name, live_.load());
-            warn_at += std::chrono::seconds(5);
+            *warn_at += std::chrono::seconds(5);
         }
+        changed_.wait_until(lock, *warn_at);
     }
 }
 

@@ -45,6 +45,44 @@ public:
     using error::error;
 };
 
+/// Cannot connect: refused, unreachable, an unknown host, a failed TLS handshake.
+class connection_error : public error {
+public:
+    using error::error;
+};
+
+/// The connection ended (closed by either side or lost) while a call needed it. `what()` names
+/// the peer.
+class connection_closed : public error {
+public:
+    using error::error;
+};
+
+/// A deadline passed before the awaited event.
+class timeout_error : public error {
+public:
+    using error::error;
+};
+
+/// The peer answered with an EXCEPTION reply. aiomas sends a Python traceback whose last line is
+/// `Type: message`; `type()` and `message()` are that line's parts, `traceback()` the whole text,
+/// `origin()` the peer (as aiomas' RemoteException.origin).
+class remote_error : public error {
+public:
+    remote_error(std::string origin, std::string traceback);
+
+    const std::string& origin() const noexcept { return origin_; }
+    const std::string& traceback() const noexcept { return traceback_; }
+    const std::string& type() const noexcept { return type_; }
+    const std::string& message() const noexcept { return message_; }
+
+private:
+    std::string origin_;
+    std::string traceback_;
+    std::string type_;
+    std::string message_;
+};
+
 /// Error codes used below the user API.
 enum class errc {
     frame_too_large = 1,  ///< a frame header announces more than the configured maximum
@@ -52,6 +90,8 @@ enum class errc {
     truncated_frame,      ///< the input ended inside a frame
     invalid_message,      ///< a payload that is not a valid `[type, id, content]` message
     decode_failed,        ///< a payload the codec cannot decode
+    timed_out,            ///< a deadline passed
+    closed,               ///< the channel or connection was closed
 };
 
 /// The category of `sim::errc` codes (name "sim").

@@ -171,19 +171,20 @@ template <class F>
 std::invoke_result_t<F&> runtime::invoke(F&& f) {
     using result = std::invoke_result_t<F&>;
     if (current() == this) return f();
-    // Futures wake a fiber of any runtime, or a plain thread.
-    boost::fibers::promise<result> promise;
-    auto future = promise.get_future();
-    spawn([&promise, &f]() {
+    // Futures wake a fiber of any runtime, or a plain thread. The promise is shared: the waiter
+    // may return (and unwind its stack) while set_value is still finishing on the other thread.
+    auto promise = std::make_shared<boost::fibers::promise<result>>();
+    auto future = promise->get_future();
+    spawn([promise, &f]() {
         try {
             if constexpr (std::is_void_v<result>) {
                 f();
-                promise.set_value();
+                promise->set_value();
             } else {
-                promise.set_value(f());
+                promise->set_value(f());
             }
         } catch (...) {
-            promise.set_exception(std::current_exception());
+            promise->set_exception(std::current_exception());
         }
     });
     return future.get();

@@ -7,6 +7,7 @@
 /// The I/O object must belong to the io_context of the calling fiber's runtime: completion
 /// handlers then run on the same thread, and the wake-up needs no lock.
 
+#include <chrono>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -42,6 +43,20 @@ public:
     void wait() noexcept {
         while (!done_) ctx_->suspend();
     }
+    /// Waits until woken (true) or until `deadline` (false). A wake after the deadline is
+    /// harmless, but the waiter must outlive any wake that can still come.
+    bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
+        while (!done_) {
+            if (deadline == std::chrono::steady_clock::time_point::max()) {
+                ctx_->suspend();
+            } else if (!ctx_->wait_until(deadline)) {
+                return done_;
+            }
+        }
+        return true;
+    }
+    /// Ready to wait again.
+    void reset() noexcept { done_ = false; }
     void wake() noexcept {
         done_ = true;
         boost::fibers::context::active()->schedule(ctx_);
