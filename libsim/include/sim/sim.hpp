@@ -1,6 +1,7 @@
 #pragma once
 /// Everything libsim offers, in one include.
 
+#include <sim/channel/channel.hpp>
 #include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/big_integer.hpp>
@@ -16,4 +17,11 @@
 #include <sim/codec/value.hpp>
 #include <sim/codec/value_archive.hpp>
 #include <sim/core/byte_buffer.hpp>
+#include <sim/core/deadline.hpp>
 #include <sim/core/error.hpp>
+#include <sim/core/log.hpp>
+#include <sim/runtime/runtime.hpp>
+#include <sim/runtime/use_fiber.hpp>
+#include <sim/transport/address.hpp>
+#include <sim/transport/local_faults.hpp>
+#include <sim/transport/stream.hpp>

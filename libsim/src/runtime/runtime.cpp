@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <boost/fiber/algo/round_robin.hpp>
@@ -12,11 +13,74 @@
 
 #include "runtime/asio_scheduler.hpp"
 
+#if defined(SIM_ASAN)
+#include <dlfcn.h>
+#endif
+
 namespace sim {
 
 namespace {
 thread_local runtime* current_runtime = nullptr;
 }
+
+#if defined(SIM_ASAN)
+// Boost.Fiber switches stacks without telling AddressSanitizer. When an exception is thrown, ASan
+// unpoisons the thread's stack above the throw, because the frames there are about to be unwound
+// and would leave stale redzones behind; on a fiber's stack it refuses ("stack type: default"), and
+// the stale poison then shows up as false stack-buffer-overflows. This replaces ASan's
+// __asan_handle_no_return: on a fiber stack of ours it does the same cleanup itself; anywhere
+// else it calls ASan's own.
+namespace detail {
+namespace {
+struct stack_range {
+    char* bottom;
+    char* top;
+};
+std::mutex& stacks_mutex() {
+    static std::mutex m;
+    return m;
+}
+std::map<char*, stack_range>& stacks() {  // by top
+    static std::map<char*, stack_range> s;
+    return s;
+}
+}  // namespace
+
+void asan_register_stack(void* top, std::size_t size) noexcept {
+    auto* t = static_cast<char*>(top);
+    std::lock_guard lock(stacks_mutex());
+    stacks()[t] = {t - size, t};
+}
+
+void asan_unregister_stack(void* top) noexcept {
+    std::lock_guard lock(stacks_mutex());
+    stacks().erase(static_cast<char*>(top));
+}
+}  // namespace detail
+#endif
+
+}  // namespace sim
+
+#if defined(SIM_ASAN)
+extern "C" void __asan_handle_no_return() {
+    auto* sp = static_cast<char*>(__builtin_frame_address(0));
+    {
+        std::lock_guard lock(sim::detail::stacks_mutex());
+        auto& s = sim::detail::stacks();
+        auto it = s.lower_bound(sp);  // the first stack whose top is at or above sp
+        if (it != s.end() && it->second.bottom <= sp) {
+            char* from = sp - 4096 > it->second.bottom ? sp - 4096 : it->second.bottom;
+            ASAN_UNPOISON_MEMORY_REGION(from, static_cast<std::size_t>(it->second.top - from));
+            return;
+        }
+    }
+    using handler = void (*)();
+    static auto real = reinterpret_cast<handler>(dlsym(RTLD_NEXT, "__asan_handle_no_return"));
+    if (real != nullptr) real();
+}
+#endif
+
+namespace sim {
 
 struct runtime::hooks {
     std::map<std::uint64_t, std::function<void()>> entries;

@@ -23,7 +23,55 @@
 
 #include <sim/core/asio.hpp>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ASAN 1
+#endif
+#endif
+#if defined(SIM_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace sim {
+
+namespace detail {
+
+/// A fiber stack allocator that, under AddressSanitizer, hands out stacks without the poison a
+/// previous fiber left on reused memory (Boost.Fiber's switches are invisible to ASan).
+#if defined(SIM_ASAN)
+/// Registers a fiber stack with libsim's ASan support (runtime.cpp), which cleans a fiber's
+/// stack when an exception unwinds it, as ASan does for thread stacks.
+void asan_register_stack(void* top, std::size_t size) noexcept;
+void asan_unregister_stack(void* top) noexcept;
+#endif
+
+template <class Alloc>
+class sanitized_stack {
+public:
+    explicit sanitized_stack(std::size_t size) : alloc_(size) {}
+    boost::context::stack_context allocate() {
+        boost::context::stack_context sctx = alloc_.allocate();
+#if defined(SIM_ASAN)
+        ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(sctx.sp) - sctx.size, sctx.size);
+        asan_register_stack(sctx.sp, sctx.size);
+#endif
+        return sctx;
+    }
+    void deallocate(boost::context::stack_context& sctx) noexcept {
+#if defined(SIM_ASAN)
+        asan_unregister_stack(sctx.sp);
+        ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(sctx.sp) - sctx.size, sctx.size);
+#endif
+        alloc_.deallocate(sctx);
+    }
+
+private:
+    Alloc alloc_;
+};
+
+}  // namespace detail
 
 struct runtime_options {
     /// Stack of every fiber. Fixed: a fiber's memory is known in advance (agents are many).
@@ -114,8 +162,8 @@ private:
     runtime_options options_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    boost::fibers::pooled_fixedsize_stack pooled_stacks_;
-    boost::fibers::protected_fixedsize_stack guarded_stacks_;
+    detail::sanitized_stack<boost::fibers::pooled_fixedsize_stack> pooled_stacks_;
+    detail::sanitized_stack<boost::fibers::protected_fixedsize_stack> guarded_stacks_;
     std::atomic<std::size_t> live_{0};
     std::atomic<bool> stopping_{false};
     bool stop_requested_ = false;  // runtime thread only
