@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for sim-bench. Each bench/*.cpp registers its own benchmarks; this header only
-// has the timing and reporting pieces they share. Everything here is single-threaded.
+// has the timing, reporting and scratch-directory pieces they share. Everything here is
+// single-threaded.
 //
 // An "op" is an object with
 //     SIM_BENCH_OP void operator()();     one operation (one message): the timed unit
@@ -10,14 +11,18 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <benchmark/benchmark.h>
 
@@ -71,21 +76,23 @@ inline std::map<std::string, double, std::less<>>& floor_cache() {
 
 /// The floor's ns/op, measured once per process on the op that `make_op()` returns, so that a
 /// ratio compares two timings from the same run even when a filter skips the floor's own
-/// benchmark. NaN when the floor op fails its check.
+/// benchmark. NaN when the floor op fails its check. Ops that take microseconds (I/O) want a
+/// larger `budget`, or each of the five rounds holds too few ops for a stable median.
 template <class MakeOp>
-double floor_ns_per_op(std::string_view key, MakeOp make_op) {
+double floor_ns_per_op(std::string_view key, MakeOp make_op,
+                       std::chrono::milliseconds budget = std::chrono::milliseconds(50)) {
     auto& cache = floor_cache();
     if (auto it = cache.find(key); it != cache.end()) return it->second;
     auto op = make_op();
-    const double ns =
-        op.check().empty() ? measure_ns_per_op(op) : std::numeric_limits<double>::quiet_NaN();
+    const double ns = op.check().empty() ? measure_ns_per_op(op, budget)
+                                         : std::numeric_limits<double>::quiet_NaN();
     cache.emplace(std::string(key), ns);
     return ns;
 }
 
-/// Runs `op` as the benchmark loop, reports bytes/s (payload bytes per op) and items/s (one
-/// message per op), and returns the loop's wall-clock ns/op for `ratio_to_floor`. Skips the
-/// benchmark with an error, returning NaN, when the op fails its check.
+/// Runs `op` as the benchmark loop, reports bytes/s (payload bytes per op, unless none) and
+/// items/s (one message per op), and returns the loop's wall-clock ns/op for `ratio_to_floor`.
+/// Skips the benchmark with an error, returning NaN, when the op fails its check.
 template <class Op>
 double run_op(benchmark::State& state, Op& op) {
     if (const std::string error = op.check(); !error.empty()) {
@@ -97,12 +104,51 @@ double run_op(benchmark::State& state, Op& op) {
     const auto elapsed = bench_clock::now() - start;
 
     const auto iterations = static_cast<std::int64_t>(state.iterations());
-    state.SetBytesProcessed(iterations * static_cast<std::int64_t>(op.payload_size()));
+    // An op that moves no bytes (a fiber switch) would only print "bytes_per_second=0/s".
+    if (op.payload_size() > 0) {
+        state.SetBytesProcessed(iterations * static_cast<std::int64_t>(op.payload_size()));
+    }
     state.SetItemsProcessed(iterations);
     if (iterations == 0) return std::numeric_limits<double>::quiet_NaN();
     return std::chrono::duration<double, std::nano>(elapsed).count() /
            static_cast<double>(iterations);
 }
+
+/// Wall-clock ns per iteration of a loop that ran `iterations` times in `elapsed`; NaN for an
+/// empty loop, so that a ratio built on it shows as such instead of as infinity.
+inline double ns_per_iteration(bench_clock::duration elapsed,
+                               benchmark::IterationCount iterations) {
+    if (iterations == 0) return std::numeric_limits<double>::quiet_NaN();
+    return std::chrono::duration<double, std::nano>(elapsed).count() /
+           static_cast<double>(iterations);
+}
+
+/// A fresh directory under /tmp, removed with everything in it when this goes: Unix sockets need
+/// a path, and a fixed one would collide with another run of the benchmark.
+class temp_dir {
+public:
+    temp_dir() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sim-bench-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::filesystem::filesystem_error(
+                "sim-bench: cannot create a temporary directory", pattern,
+                std::error_code(errno, std::generic_category()));
+        }
+        path_ = pattern;
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
 
 /// Names the floor in the label ("floor=msgpack-cxx") and reports our ns/op over the floor's,
 /// with the floor's ns/op beside it so that the ratio can be checked.
