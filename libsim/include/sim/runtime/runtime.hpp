@@ -188,9 +188,12 @@ void runtime::launch(F&& f) {
         } catch (...) {
             report(std::current_exception());
         }
-        std::unique_lock lock(mutex_);
-        live_.fetch_sub(1, std::memory_order_acq_rel);
-        changed_.notify_all();
+        // Only the last fiber wakes the waiter in run(): waking it for every fiber that ends
+        // would cost a context switch each.
+        if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            std::unique_lock lock(mutex_);
+            changed_.notify_all();
+        }
     };
     // launch::post: the new fiber waits its turn in FIFO order instead of preempting the caller.
     if (options_.guard_pages) {

@@ -8,6 +8,8 @@
 /// handlers then run on the same thread, and the wake-up needs no lock.
 
 #include <chrono>
+#include <cstddef>
+#include <new>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -68,9 +70,61 @@ private:
     bool done_ = false;
 };
 
+/// Memory for the one operation a waiting fiber has in flight: Asio allocates an operation
+/// object per asynchronous call and frees it before the handler runs, so one buffer in the
+/// waiter's frame serves every call and Asio needs no malloc.
+class handler_memory {
+public:
+    handler_memory() = default;
+    handler_memory(const handler_memory&) = delete;
+    handler_memory& operator=(const handler_memory&) = delete;
+
+    void* allocate(std::size_t n) {
+        if (!in_use_ && n <= sizeof storage_) {
+            in_use_ = true;
+            return storage_;
+        }
+        return ::operator new(n);
+    }
+    void deallocate(void* p) noexcept {
+        if (p == storage_) {
+            in_use_ = false;
+        } else {
+            ::operator delete(p);
+        }
+    }
+
+private:
+    alignas(std::max_align_t) unsigned char storage_[512];
+    bool in_use_ = false;
+};
+
+template <class T>
+class handler_allocator {
+public:
+    using value_type = T;
+    explicit handler_allocator(handler_memory& m) noexcept : memory_(&m) {}
+    template <class U>
+    handler_allocator(const handler_allocator<U>& other) noexcept : memory_(other.memory_) {}
+
+    T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { memory_->deallocate(p); }
+
+    template <class U>
+    friend bool operator==(const handler_allocator& a, const handler_allocator<U>& b) noexcept {
+        return a.memory_ == b.memory_;
+    }
+
+private:
+    template <class U>
+    friend class handler_allocator;
+    handler_memory* memory_;
+};
+
 template <class... Args>
 struct fiber_result {
     using values = std::tuple<std::decay_t<Args>...>;
+    handler_memory memory;
     fiber_waiter waiter;
     boost::system::error_code ec;
     std::optional<values> result;
@@ -90,6 +144,9 @@ template <class... Args>
 struct fiber_handler {
     fiber_result<Args...>* state;
 
+    using allocator_type = handler_allocator<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(state->memory); }
+
     void operator()(boost::system::error_code ec, Args... args) {
         state->ec = ec;
         state->result.emplace(std::move(args)...);
@@ -100,6 +157,9 @@ struct fiber_handler {
 template <class... Args>
 struct fiber_handler_no_error {
     fiber_result<Args...>* state;
+
+    using allocator_type = handler_allocator<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(state->memory); }
 
     void operator()(Args... args) {
         state->result.emplace(std::move(args)...);
