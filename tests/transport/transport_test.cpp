@@ -2,6 +2,7 @@
 
 #include <boost/fiber/operations.hpp>
 
+#include <sim/channel/channel.hpp>
 #include <sim/core/error.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/local_faults.hpp>
@@ -56,6 +57,8 @@ TEST_CASE("every transport carries bytes both ways", "[transport]") {
                     boost::system::error_code ec;
                     auto s = listener->accept(ec);
                     REQUIRE(s);
+                    s->handshake(ec);
+                    REQUIRE_FALSE(ec);
                     // Echo until the end of the stream.
                     std::byte buf[1000];
                     for (;;) {
@@ -146,9 +149,18 @@ TEST_CASE("TLS refuses a client without a valid certificate", "[transport][tls]"
         auto listener = sim::listen_on(sim::address::tcp("127.0.0.1", 0), server);
         sim::address at = listener->local_address();
         int accepted = 0;
+        std::vector<std::unique_ptr<sim::stream>> keep;
         sim::spawn([&] {
             boost::system::error_code ec;
-            while (auto s = listener->accept(ec)) ++accepted;
+            while (auto s = listener->accept(ec)) {
+                // Each handshake in its own fiber, as start_server does.
+                sim::spawn([&, s = std::shared_ptr<sim::stream>(std::move(s))] {
+                    boost::system::error_code hec;
+                    s->handshake(hec);
+                    if (!hec) ++accepted;
+                    s->close();
+                });
+            }
         });
 
         // A certificate from another CA. With TLS 1.3 the client may finish its handshake before
@@ -316,5 +328,36 @@ TEST_CASE("a slow in-process reader makes the writer wait, not grow memory", "[t
         std::byte buf[256];
         while (got < 10000) got += s->read_some(buf, ec);
         CHECK(sim_test::eventually([&] { return written; }));
+    });
+}
+
+TEST_CASE("a client that stalls the TLS handshake holds up nobody and is dropped", "[transport][tls]") {
+    sim::runtime rt;
+    rt.run([&] {
+        sim::channel_options server;
+        server.transport.tls = sim_test::server_tls();
+        server.transport.handshake_timeout = 200ms;
+        auto srv = sim::start_server("tcp://127.0.0.1:0", [](sim::channel ch) {
+            for (;;) {
+                auto req = ch.recv();
+                req.reply(req.content());
+            }
+        }, server);
+        // A plain TCP connection that never says a word.
+        boost::system::error_code ec;
+        auto silent = sim::connect_stream(srv.local_address(), {}, ec);
+        REQUIRE(silent);
+        // A proper client is served at once regardless.
+        sim::channel_options client;
+        client.transport.tls = sim_test::client_tls();
+        auto start = std::chrono::steady_clock::now();
+        auto ch = sim::open_connection(srv.local_address(), client);
+        CHECK(ch.send("hello") == sim::value("hello"));
+        CHECK(std::chrono::steady_clock::now() - start < 150ms);
+        // The silent one is hung up on after the handshake timeout.
+        std::byte b[1];
+        silent->read_some(b, ec);
+        CHECK(ec);
+        CHECK(std::chrono::steady_clock::now() - start >= 150ms);
     });
 }

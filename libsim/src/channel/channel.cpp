@@ -625,6 +625,9 @@ server start_server(const address& at, std::function<void(channel)> on_connect, 
             ++st->accepted;
             // Each connection in its own fiber: one slow or failing handler holds up no other.
             st->rt->spawn([st, s = std::move(s)]() mutable {
+                boost::system::error_code handshake_ec;
+                s->handshake(handshake_ec);
+                if (handshake_ec) return;  // logged by the transport; the server goes on
                 try {
                     st->on_connect(channel(std::move(s), st->options));
                 } catch (const connection_closed& e) {

@@ -38,6 +38,31 @@ std::string endpoint_name(const tcp::endpoint& ep) {
     return host + ":" + std::to_string(ep.port());
 }
 
+// Runs `op`, which suspends the fiber on an operation of `socket`, and closes the socket if the
+// operation has not finished after `timeout`: it then fails, and `ec` says timed_out.
+template <class Socket, class Op>
+void with_timeout(Socket& socket, std::chrono::milliseconds timeout, boost::system::error_code& ec,
+                  Op&& op) {
+    struct shared {
+        bool done = false;
+        bool expired = false;
+    };
+    auto state = std::make_shared<shared>();
+    asio::steady_timer timer(socket.get_executor(), timeout);
+    // The handler may run after this frame is gone (a cancelled wait still completes): it holds
+    // the state, and touches the socket only while the operation is still running.
+    timer.async_wait([state, &socket](boost::system::error_code wait_ec) {
+        if (wait_ec || state->done) return;
+        state->expired = true;
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    });
+    op();
+    state->done = true;
+    timer.cancel();
+    if (state->expired) ec = asio::error::timed_out;
+}
+
 template <class Stream>
 class asio_stream final : public stream {
 public:
@@ -81,6 +106,35 @@ using tcp_stream = asio_stream<tcp::socket>;
 using unix_stream = asio_stream<unix_socket::socket>;
 using tls_stream = asio_stream<asio::ssl::stream<tcp::socket>>;
 
+// An accepted TLS connection: the handshake runs in the connection's own fiber, with a deadline,
+// so that a client that stalls or fails it holds up nobody else. It keeps the context alive.
+class tls_server_stream final : public stream {
+public:
+    tls_server_stream(std::string peer, tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx,
+                      std::chrono::milliseconds timeout)
+        : ctx_(std::move(ctx)), inner_(std::move(peer), std::move(socket), *ctx_), timeout_(timeout) {}
+
+    void handshake(boost::system::error_code& ec) override {
+        auto& ssl = inner_.get();
+        with_timeout(ssl.lowest_layer(), timeout_, ec,
+                     [&] { ssl.async_handshake(asio::ssl::stream_base::server, use_fiber[ec]); });
+        if (ec) log::get("transport")->warn("TLS handshake with {} failed: {}", inner_.peer(), ec.message());
+    }
+    std::size_t read_some(std::span<std::byte> b, boost::system::error_code& ec) override {
+        return inner_.read_some(b, ec);
+    }
+    void write(std::span<const asio::const_buffer> b, boost::system::error_code& ec) override {
+        inner_.write(b, ec);
+    }
+    void close() noexcept override { inner_.close(); }
+    std::string peer() const override { return inner_.peer(); }
+
+private:
+    std::shared_ptr<asio::ssl::context> ctx_;
+    tls_stream inner_;
+    std::chrono::milliseconds timeout_;
+};
+
 // aiomas' contexts (util.make_ssl_*_context) allow TLS 1.2 only; we allow 1.2 and later.
 std::shared_ptr<asio::ssl::context> make_tls_context(const tls_options& o, bool server) {
     auto ctx = std::make_shared<asio::ssl::context>(server ? asio::ssl::context::tls_server
@@ -115,7 +169,9 @@ std::unique_ptr<stream> connect_tcp(runtime& rt, const address& to, const transp
     auto endpoints = resolver.async_resolve(to.host, std::to_string(to.port), use_fiber[ec]);
     if (ec) return nullptr;
     tcp::socket socket(rt.io());
-    tcp::endpoint connected = asio::async_connect(socket, endpoints, use_fiber[ec]);
+    tcp::endpoint connected;
+    with_timeout(socket, o.handshake_timeout, ec,
+                 [&] { connected = asio::async_connect(socket, endpoints, use_fiber[ec]); });
     if (ec) return nullptr;
     tcp_tune(socket);
     std::string peer = endpoint_name(connected);
@@ -127,9 +183,9 @@ std::unique_ptr<stream> connect_tcp(runtime& rt, const address& to, const transp
     auto& ssl = tls->get();
     if (o.tls->verify_server_name) ssl.set_verify_callback(asio::ssl::host_name_verification(name));
     SSL_set_tlsext_host_name(ssl.native_handle(), name.c_str());
-    ssl.async_handshake(asio::ssl::stream_base::client, use_fiber[ec]);
-    // The SSL stream refers to the context only while it is created; OpenSSL keeps its own
-    // reference, so `ctx` may go.
+    // OpenSSL keeps its own reference to the context: `ctx` may go when this returns.
+    with_timeout(ssl.lowest_layer(), o.handshake_timeout, ec,
+                 [&] { ssl.async_handshake(asio::ssl::stream_base::client, use_fiber[ec]); });
     if (ec) return nullptr;
     return tls;
 }
@@ -159,24 +215,18 @@ public:
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) throw connection_error("cannot listen on " + at.to_string() + ": " + ec.message());
         if (o.tls) tls_ = make_tls_context(*o.tls, true);
+        handshake_timeout_ = o.handshake_timeout;
     }
 
     std::unique_ptr<stream> accept(boost::system::error_code& ec) override {
-        for (;;) {
-            tcp::socket socket = acceptor_.async_accept(use_fiber[ec]);
-            if (ec) return nullptr;
-            tcp_tune(socket);
-            boost::system::error_code peer_ec;
-            std::string peer = endpoint_name(socket.remote_endpoint(peer_ec));
-            if (!tls_) return std::make_unique<tcp_stream>(std::move(peer), std::move(socket));
-            auto s = std::make_unique<tls_stream>(peer, std::move(socket), *tls_);
-            boost::system::error_code handshake_ec;
-            s->get().async_handshake(asio::ssl::stream_base::server, use_fiber[handshake_ec]);
-            if (!handshake_ec) return s;
-            // A client that fails the handshake (no or a bad certificate) is refused; the
-            // listener goes on.
-            log::get("transport")->warn("TLS handshake with {} failed: {}", peer, handshake_ec.message());
-        }
+        tcp::socket socket = acceptor_.async_accept(use_fiber[ec]);
+        if (ec) return nullptr;
+        tcp_tune(socket);
+        boost::system::error_code peer_ec;
+        std::string peer = endpoint_name(socket.remote_endpoint(peer_ec));
+        if (!tls_) return std::make_unique<tcp_stream>(std::move(peer), std::move(socket));
+        return std::make_unique<tls_server_stream>(std::move(peer), std::move(socket), tls_,
+                                                   handshake_timeout_);
     }
 
     void close() noexcept override {
@@ -194,6 +244,7 @@ private:
     tcp::acceptor acceptor_;
     std::string host_;
     std::shared_ptr<asio::ssl::context> tls_;
+    std::chrono::milliseconds handshake_timeout_{};
 };
 
 class unix_listener final : public listener {

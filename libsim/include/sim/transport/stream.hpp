@@ -35,6 +35,9 @@ struct transport_options {
     std::shared_ptr<local_faults> faults;
     /// Bytes an in-process connection buffers per direction before the writer waits.
     std::size_t local_capacity = std::size_t{4} << 20;
+    /// How long connecting (resolving, TCP's handshake) and a TLS handshake may take, each;
+    /// a peer that stalls is dropped after this.
+    std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
 };
 
 /// A connected byte stream. Its operations suspend the calling fiber, which must run on the
@@ -50,8 +53,12 @@ public:
                        boost::system::error_code& ec) = 0;
     /// Closes both directions; reads and writes in progress end with an error. Idempotent.
     virtual void close() noexcept = 0;
-    /// The peer, as aiomas' origin names it: "127.0.0.1:5555", a socket path, "LocalQueue('n')".
+    /// The peer, as aiomas' origin names it: "127.0.0.1:5555", a socket path, "local://name".
     virtual std::string peer() const = 0;
+    /// Completes what accepting left to do (the server's TLS handshake) before the first read;
+    /// a no-op for other transports. Listeners leave it to the connection's own fiber so that
+    /// one slow peer cannot hold up accepting the others.
+    virtual void handshake(boost::system::error_code& ec) { ec = {}; }
 };
 
 /// Accepts streams on an address.
