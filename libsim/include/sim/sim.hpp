@@ -20,6 +20,9 @@
 #include <sim/core/deadline.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
+#include <sim/rpc/connection.hpp>
+#include <sim/rpc/proxy.hpp>
+#include <sim/rpc/router.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
 #include <sim/transport/address.hpp>

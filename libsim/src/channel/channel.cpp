@@ -50,6 +50,8 @@ std::string python_type_name(const std::exception& e) {
     if (dynamic_cast<const std::overflow_error*>(&e)) return "OverflowError";
     if (dynamic_cast<const std::range_error*>(&e)) return "ArithmeticError";
     if (dynamic_cast<const serialization_error*>(&e)) return "SerializationError";
+    if (dynamic_cast<const lookup_error*>(&e)) return "LookupError";
+    if (dynamic_cast<const type_error*>(&e)) return "TypeError";
     if (dynamic_cast<const timeout_error*>(&e)) return "TimeoutError";
     if (dynamic_cast<const connection_closed*>(&e)) return "ConnectionResetError";
     if (dynamic_cast<const connection_error*>(&e)) return "ConnectionError";
@@ -494,6 +496,10 @@ std::optional<request> channel::recv(deadline until) {
 
 void channel::close(std::chrono::milliseconds linger) {
     state_->close(linger);
+}
+
+void channel::abort() noexcept {
+    if (state_) state_->end("closed by this side");
 }
 
 bool channel::closed() const noexcept {

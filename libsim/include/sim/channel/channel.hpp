@@ -132,6 +132,9 @@ public:
     /// received are dropped, and the call returns once queued frames have been written (at most
     /// `linger`). Idempotent.
     void close(std::chrono::milliseconds linger = std::chrono::seconds(1));
+    /// Ends the connection at once, without waiting for queued frames: pending sends fail with
+    /// `sim::connection_closed`. Idempotent; never blocks (fit for destructors).
+    void abort() noexcept;
     /// Whether the connection has ended (closed here, by the peer, or lost).
     bool closed() const noexcept;
     /// Why it ended, empty while open.

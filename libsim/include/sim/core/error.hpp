@@ -83,6 +83,20 @@ private:
     std::string message_;
 };
 
+/// A name that does not resolve: an unknown RPC path, an agent that does not exist. Sent to
+/// Python peers as LookupError.
+class lookup_error : public error {
+public:
+    using error::error;
+};
+
+/// A call whose arguments do not fit the function (count, names, types). Sent to Python peers
+/// as TypeError.
+class type_error : public error {
+public:
+    using error::error;
+};
+
 /// Error codes used below the user API.
 enum class errc {
     frame_too_large = 1,  ///< a frame header announces more than the configured maximum
