@@ -33,88 +33,40 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
-#include <boost/fiber/condition_variable.hpp>
-#include <boost/fiber/mutex.hpp>
-
 #include <benchmark/benchmark.h>
 
 #include <sim/channel/channel.hpp>
-#include <sim/channel/message.hpp>
-#include <sim/codec/codec.hpp>
 #include <sim/core/asio.hpp>
 #include <sim/runtime/runtime.hpp>
 
 #include "bench_support.hpp"
+#include "net_support.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using sim::bench::bench_clock;
+using sim::bench::echo_server;
 using sim::bench::floor_ns_per_op;
-using sim::bench::ns_per_iteration;
+using sim::bench::frame_bytes;
+using sim::bench::listen_url;
+using sim::bench::loop_result;
+using sim::bench::request_content;
 using sim::bench::run_op;
 using sim::bench::temp_dir;
+using sim::bench::time_in_flight;
+using sim::bench::time_round_trips;
+using sim::bench::transport;
+using sim::bench::transport_name;
+using sim::bench::with_codec;
 
-// The "64-byte request": one frame, 4-byte header included, in each direction.
-constexpr std::size_t frame_bytes = 64;
-// Request ids count up from 0 per channel, and their encoded size grows with them. The request's
-// content is a string sized so that the frame is exactly frame_bytes for a 5-digit id, as most ids
-// of a sequential run are (a fresh channel per run, a warm-up of 1,000, then some 10,000-100,000
-// round trips): 53 characters for msgpack (64 bytes for ids 256-65,535, 66 above), 46 for JSON
-// (63 bytes for 4-digit ids, 65 for 6 digits). The echo's reply frame has the same size as its
-// request. The throughput runs count far higher: their frames are 65-66 bytes.
-constexpr std::int64_t typical_id = 10'000;
-// Round trips before timing: the allocator's free lists, the socket buffers and the CPU clock
-// settle.
-constexpr int warm_up_round_trips = 1000;
 // Each raw floor is measured over this much wall time (five rounds, the median taken).
 constexpr auto raw_floor_budget = 500ms;
-
-enum class transport { tcp, unix_socket };
-
-std::string transport_name(transport t) {
-    return t == transport::tcp ? "tcp" : "unix";
-}
-
-std::size_t request_frame_size(std::string_view codec_name, const sim::value& content) {
-    auto codec = sim::make_codec(codec_name);
-    sim::byte_buffer out;
-    sim::encode_frame(*codec, sim::message_type::request, sim::value(typical_id), content, out);
-    return out.size();
-}
-
-// The smallest string whose request frame reaches frame_bytes with a typical id.
-sim::value request_content(std::string_view codec_name) {
-    for (std::size_t n = 0;; ++n) {
-        sim::value content(std::string(n, 'x'));
-        if (request_frame_size(codec_name, content) >= frame_bytes) return content;
-    }
-}
-
-sim::channel_options with_codec(std::string_view codec) {
-    sim::channel_options o;
-    o.codec = std::string(codec);
-    return o;
-}
-
-std::string listen_url(transport t, const temp_dir& dir) {
-    if (t == transport::tcp) return "tcp://127.0.0.1:0";
-    return "ipc://[" + (dir.path() / "x.sock").string() + "]";
-}
-
-void echo_server(sim::channel ch) {
-    for (;;) {  // until recv() throws connection_closed, which start_server's fiber expects
-        sim::request req = ch.recv();
-        req.reply(req.content());
-    }
-}
 
 // ---- the floor: a raw Asio ping-pong -----------------------------------------------------------
 
@@ -272,48 +224,6 @@ void raw_pingpong_benchmark(benchmark::State& state, MakePingpong make) {
 
 // ---- ours --------------------------------------------------------------------------------------
 
-struct loop_result {
-    double ns_per_request = std::numeric_limits<double>::quiet_NaN();
-    double mean_frame_bytes = std::numeric_limits<double>::quiet_NaN();  // header included
-};
-
-// Brackets a timed loop on `ch`: wall time, and the mean size of the frames it sent.
-class loop_timer {
-public:
-    explicit loop_timer(const sim::channel& ch)
-        : ch_(ch), stats_(ch.stats()), start_(bench_clock::now()) {}
-
-    loop_result finish(benchmark::IterationCount requests) const {
-        const auto elapsed = bench_clock::now() - start_;
-        const sim::channel_stats now = ch_.stats();
-        const auto frames = static_cast<double>(now.frames_out - stats_.frames_out);
-        return {ns_per_iteration(elapsed, requests),
-                static_cast<double>(now.bytes_out - stats_.bytes_out) / frames};
-    }
-
-private:
-    const sim::channel& ch_;
-    sim::channel_stats stats_;
-    bench_clock::time_point start_;
-};
-
-// The benchmark loop in a fiber of the runtime: sequential round trips on `ch`, after a warm-up
-// and a check of the echo. Sets `error` when something failed.
-loop_result time_round_trips(benchmark::State& state, sim::channel& ch, const sim::value& content,
-                             std::string& error) {
-    for (int i = 0; i < warm_up_round_trips; ++i) ch.send(content);
-    if (ch.send(content) != content) {
-        error = "the echo differs from the request";
-        return {};
-    }
-    const loop_timer timer(ch);
-    for (auto _ : state) {
-        sim::value reply = ch.send(content);
-        benchmark::DoNotOptimize(reply);
-    }
-    return timer.finish(state.iterations());
-}
-
 void report_round_trips(benchmark::State& state, const loop_result& ours, double raw_ns,
                         const std::string& label) {
     state.SetLabel(label);
@@ -335,7 +245,8 @@ void channel_roundtrip(benchmark::State& state, transport t, std::string_view co
         rt.run([&] {
             auto srv = sim::start_server(listen_url(t, dir), echo_server, with_codec(codec));
             auto ch = sim::open_connection(srv.local_address(), with_codec(codec));
-            ours = time_round_trips(state, ch, content, error);
+            ours = time_round_trips(
+                state, ch, [&] { return ch.send(content); }, content, error);
             ch.close();
         });
     } catch (const std::exception& e) {
@@ -368,7 +279,8 @@ void channel_roundtrip_two_threads(benchmark::State& state, transport t, std::st
             sim::runtime_options{.busy_poll = busy_poll, .name = "bench-client"});
         client_rt.run([&] {
             auto ch = sim::open_connection(at, with_codec(codec));
-            ours = time_round_trips(state, ch, content, error);
+            ours = time_round_trips(
+                state, ch, [&] { return ch.send(content); }, content, error);
             ch.close();
         });
     } catch (const std::exception& e) {
@@ -389,9 +301,6 @@ void channel_roundtrip_two_threads(benchmark::State& state, transport t, std::st
 // handler is the same one-at-a-time loop as above, in the same runtime.
 void channel_throughput(benchmark::State& state, transport t, std::string_view codec,
                         int in_flight) {
-    // Large enough that spawning the senders and the tail of each batch (fewer than in_flight
-    // requests outstanding) cost nothing worth counting.
-    const std::int64_t batch = std::int64_t{100} * in_flight;
     const temp_dir dir;
     const sim::value content = request_content(codec);
     loop_result ours;
@@ -401,43 +310,8 @@ void channel_throughput(benchmark::State& state, transport t, std::string_view c
         rt.run([&] {
             auto srv = sim::start_server(listen_url(t, dir), echo_server, with_codec(codec));
             auto ch = sim::open_connection(srv.local_address(), with_codec(codec));
-
-            std::int64_t to_send = 0;
-            int running = 0;
-            boost::fibers::mutex mutex;  // for the condition variable; one thread needs no lock
-            boost::fibers::condition_variable all_done;
-            const auto run_batch = [&](std::int64_t requests) {
-                to_send = requests;
-                running = in_flight;
-                for (int i = 0; i < in_flight; ++i) {
-                    sim::spawn([&] {
-                        try {
-                            while (to_send > 0) {
-                                --to_send;
-                                sim::value reply = ch.send(content);
-                                benchmark::DoNotOptimize(reply);
-                            }
-                        } catch (const std::exception& e) {
-                            error = e.what();
-                            to_send = 0;
-                        }
-                        std::unique_lock lock(mutex);
-                        if (--running == 0) all_done.notify_one();
-                    });
-                }
-                std::unique_lock lock(mutex);
-                all_done.wait(lock, [&] { return running == 0; });
-            };
-
-            run_batch(std::int64_t{warm_up_round_trips} * 10);
-            if (!error.empty()) return;
-            if (ch.send(content) != content) {
-                error = "the echo differs from the request";
-                return;
-            }
-            const loop_timer timer(ch);
-            while (state.KeepRunningBatch(batch)) run_batch(batch);
-            ours = timer.finish(state.iterations());
+            ours = time_in_flight(
+                state, ch, in_flight, [&] { return ch.send(content); }, content, error);
             ch.close();
         });
     } catch (const std::exception& e) {
