@@ -1,9 +1,11 @@
 #include <sim/rpc/connection.hpp>
 
+#include <deque>
 #include <vector>
 
 #include <sim/core/log.hpp>
 #include <sim/runtime/runtime.hpp>
+#include <sim/runtime/use_fiber.hpp>
 
 namespace sim::rpc {
 
@@ -94,26 +96,64 @@ private:
             }});
     }
 
+    // Reads requests and hands each to a worker fiber. Workers are pooled: waking an idle one
+    // costs one fiber switch where starting a fiber costs several, and a request still gets a
+    // fiber of its own, so a handler that blocks holds up no other request.
     void serve() {
         auto self = shared_from_this();
         auto log = log::get("rpc");
         try {
             for (;;) {
-                auto req = std::make_shared<request>(channel_.recv());
-                // Each request in its own fiber: handlers may block, and replies go out as each
-                // finishes.
-                runtime::current()->spawn([self, req] { self->dispatch(*req); });
+                queue_.push_back(channel_.recv());
+                if (signalled_ == 0) signal_worker();
             }
         } catch (const connection_closed& e) {
             log->debug("{}", e.what());
         }
         ended_ = true;
+        for (sim::detail::fiber_waiter* w : std::exchange(idle_, {})) w->wake();
         for (auto& callback : std::exchange(on_close_, {})) {
             try {
                 callback(channel_.close_reason());
             } catch (const std::exception& e) {
                 log->error("{}: an on_close callback failed: {}", channel_.peer(), e.what());
             }
+        }
+    }
+
+    // Wakes an idle worker, or starts one.
+    void signal_worker() {
+        ++signalled_;
+        if (!idle_.empty()) {
+            sim::detail::fiber_waiter* w = idle_.back();
+            idle_.pop_back();
+            w->wake();
+        } else {
+            auto self = shared_from_this();
+            runtime::current()->spawn([self] { self->work(); });
+        }
+    }
+
+    // A worker: serves queued requests; idles until woken for more; ends when the connection
+    // does, or when enough others idle already. Before it runs a handler (which may block) it
+    // makes sure another worker is on its way for what is still queued; when handlers do not
+    // block, one worker serves a whole batch and the others find nothing to do.
+    void work() {
+        auto self = shared_from_this();
+        --signalled_;
+        for (;;) {
+            while (!queue_.empty()) {
+                request req = std::move(queue_.front());
+                queue_.pop_front();
+                if (!queue_.empty() && signalled_ == 0) signal_worker();
+                dispatch(req);
+            }
+            if (ended_ || idle_.size() >= max_idle_workers) return;
+            sim::detail::fiber_waiter waiter;
+            idle_.push_back(&waiter);
+            waiter.wait();
+            if (ended_) return;
+            --signalled_;
         }
     }
 
@@ -149,9 +189,14 @@ private:
         }
     }
 
+    static constexpr std::size_t max_idle_workers = 128;
+
     sim::channel channel_;
     router* service_;
     bool close_when_unused_;
+    std::deque<request> queue_;        // received, not yet taken by a worker
+    std::vector<sim::detail::fiber_waiter*> idle_;  // workers waiting for requests
+    std::size_t signalled_ = 0;        // workers started or woken that have not looked yet
     std::weak_ptr<connection_handle> handle_;
     std::vector<std::function<void(const std::string&)>> on_close_;
     bool ended_ = false;

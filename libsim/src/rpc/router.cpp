@@ -133,39 +133,41 @@ std::string quoted_list(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::vector<const value*> signature::bind(const array& args, const map& kwargs) const {
-    const std::string who = function_ + "()";
+void signature::bind(array& args, map& kwargs, std::span<bound_arg> out) const {
+    // The function's name is needed only for errors: build it then.
+    auto who = [&] { return function_ + "()"; };
     if (args.size() > count_) {
-        throw type_error(who + " takes " + std::to_string(count_) + " positional argument" +
+        throw type_error(who() + " takes " + std::to_string(count_) + " positional argument" +
                          (count_ == 1 ? "" : "s") + " but " + std::to_string(args.size()) +
                          (args.size() == 1 ? " was" : " were") + " given");
     }
-    std::vector<const value*> bound(count_, nullptr);
-    for (std::size_t i = 0; i < args.size(); ++i) bound[i] = &args[i];
-    if (!kwargs.empty() && names_.empty()) throw type_error(who + " takes no keyword arguments");
-    for (const auto& [key, v] : kwargs) {
-        const std::string* name = key.get_if<std::string>();
-        if (name == nullptr) throw type_error(who + " keywords must be strings");
-        std::size_t i = 0;
-        while (i < names_.size() && names_[i].name() != *name) ++i;
-        if (i == names_.size()) throw type_error(who + " got an unexpected keyword argument '" + *name + "'");
-        if (bound[i] != nullptr) throw type_error(who + " got multiple values for argument '" + *name + "'");
-        bound[i] = &v;
+    for (std::size_t i = 0; i < args.size(); ++i) out[i].own = &args[i];
+    if (!kwargs.empty()) {
+        if (names_.empty()) throw type_error(who() + " takes no keyword arguments");
+        for (std::size_t k = 0; k < kwargs.size(); ++k) {
+            const auto& entry = kwargs.entry_at(k);
+            const std::string* name = entry.first.get_if<std::string>();
+            if (name == nullptr) throw type_error(who() + " keywords must be strings");
+            std::size_t i = 0;
+            while (i < names_.size() && names_[i].name() != *name) ++i;
+            if (i == names_.size()) throw type_error(who() + " got an unexpected keyword argument '" + *name + "'");
+            if (out[i].own != nullptr) throw type_error(who() + " got multiple values for argument '" + *name + "'");
+            out[i].own = &kwargs.mapped_at(k);
+        }
     }
     std::vector<std::string> missing;
     for (std::size_t i = 0; i < count_; ++i) {
-        if (bound[i] != nullptr) continue;
+        if (out[i].own != nullptr) continue;
         if (i < names_.size() && names_[i].default_value()) {
-            bound[i] = &*names_[i].default_value();
+            out[i].shared = &*names_[i].default_value();
         } else {
             missing.push_back(i < names_.size() ? names_[i].name() : std::to_string(i + 1));
         }
     }
     if (!missing.empty()) {
-        throw type_error(who + " missing " + std::to_string(missing.size()) + " required positional argument" +
+        throw type_error(who() + " missing " + std::to_string(missing.size()) + " required positional argument" +
                          (missing.size() == 1 ? "" : "s") + ": " + quoted_list(missing));
     }
-    return bound;
 }
 
 std::string signature::describe(std::size_t index) const {

@@ -166,6 +166,22 @@ T value::as() const {
     return from_value<T>(*this);
 }
 
+/// Converts like `from_value`, but moves what it can out of `v` (strings, bytes, arrays, maps,
+/// values), for a value that is about to be thrown away.
+template <class T>
+T take_value(value&& v) {
+    using U = std::remove_cvref_t<T>;
+    if constexpr (std::is_same_v<U, value>) {
+        return std::move(v);
+    } else if constexpr (std::is_same_v<U, std::string> || std::is_same_v<U, bytes> ||
+                         std::is_same_v<U, array> || std::is_same_v<U, map>) {
+        if (U* p = v.get_if<U>()) return std::move(*p);
+        return from_value<U>(v);
+    } else {
+        return from_value<U>(v);
+    }
+}
+
 // ---- objects (the primary template) ----------------------------------------------------------
 
 template <class T, class Enable>

@@ -71,6 +71,8 @@ public:
     const entry& front() const;
     /// The i-th entry in insertion order.
     const entry& entry_at(std::size_t i) const;
+    /// The i-th entry's value, to change or move from (keys stay as they are).
+    value& mapped_at(std::size_t i);
 
     /// Anything that is a string key: `std::string`, `std::string_view`, `const char*`.
     template <class S>
@@ -351,6 +353,7 @@ inline map::const_iterator map::begin() const noexcept { return entries_.begin()
 inline map::const_iterator map::end() const noexcept { return entries_.end(); }
 inline const map::entry& map::front() const { return entries_.front(); }
 inline const map::entry& map::entry_at(std::size_t i) const { return entries_.at(i); }
+inline value& map::mapped_at(std::size_t i) { return entries_.at(i).second; }
 
 inline bool operator==(const map& a, const map& b) {
     return a.entries_ == b.entries_;

@@ -105,7 +105,7 @@ private:
         } else if constexpr (std::is_void_v<R>) {
             return;
         } else {
-            return v.as<R>();
+            return take_value<R>(std::move(v));
         }
     }
 

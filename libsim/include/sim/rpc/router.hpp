@@ -2,11 +2,13 @@
 /// Routers: names to functions and to nested routers, resolved by `/`-separated paths
 /// (aiomas' Router, Service and ServiceDict; aiomas-protocol.md §4.2).
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -148,15 +150,22 @@ struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R (*)(A.
 template <class R, class... A>
 struct callable_traits<R (*)(A...) noexcept> : callable_traits<R (*)(A...)> {};
 
+/// Where a parameter's value comes from: the request (which may be moved from: it is thrown
+/// away after the call) or a default (shared by every call).
+struct bound_arg {
+    value* own = nullptr;
+    const value* shared = nullptr;
+};
+
 /// The parameters of an exposed function, and how to fill them from a call.
 class signature {
 public:
     signature(std::string function, std::size_t count, std::vector<arg> names);
 
-    /// The value for each parameter, in order: positional arguments, then keywords, then
-    /// defaults. Throws `sim::type_error` as Python words it ("add() missing 1 required
+    /// Fills `out` (one slot per parameter, in order) from positional arguments, then keywords,
+    /// then defaults. Throws `sim::type_error` as Python words it ("add() missing 1 required
     /// positional argument: 'b'").
-    std::vector<const value*> bind(const array& args, const map& kwargs) const;
+    void bind(array& args, map& kwargs, std::span<bound_arg> out) const;
     /// "add() argument 'b'" or "add() argument 2", for conversion errors.
     std::string describe(std::size_t index) const;
 
@@ -167,13 +176,14 @@ private:
 };
 
 template <class Tuple, class Invoke, std::size_t... I>
-value call_bound([[maybe_unused]] const signature& sig, [[maybe_unused]] const std::vector<const value*>& bound, Invoke& invoke,
-                 std::index_sequence<I...>) {
+value call_bound([[maybe_unused]] const signature& sig, [[maybe_unused]] std::span<bound_arg> bound,
+                 Invoke& invoke, std::index_sequence<I...>) {
     using result = decltype(invoke(std::declval<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>()...));
     [[maybe_unused]] auto convert = [&](auto tag, std::size_t i) {
         using param = typename decltype(tag)::type;
         try {
-            return from_value<param>(*bound[i]);
+            if (bound[i].own != nullptr) return take_value<param>(std::move(*bound[i].own));
+            return from_value<param>(*bound[i].shared);
         } catch (const serialization_error& e) {
             throw type_error(sig.describe(i) + ": " + e.what());
         }
@@ -194,8 +204,9 @@ raw_handler make_handler(std::string name, Invoke invoke, std::vector<arg> names
     constexpr std::size_t n = std::tuple_size_v<Params>;
     auto sig = std::make_shared<signature>(std::move(name), n, std::move(names));
     return [sig, invoke = std::move(invoke)](call_arguments call) mutable -> value {
-        auto bound = sig->bind(call.args, call.kwargs);
-        return call_bound<Params>(*sig, bound, invoke, std::make_index_sequence<n>{});
+        std::array<bound_arg, n == 0 ? 1 : n> bound{};
+        sig->bind(call.args, call.kwargs, std::span(bound.data(), n));
+        return call_bound<Params>(*sig, std::span(bound.data(), n), invoke, std::make_index_sequence<n>{});
     };
 }
 
