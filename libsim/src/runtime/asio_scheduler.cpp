@@ -1,5 +1,7 @@
 #include "runtime/asio_scheduler.hpp"
 
+#include <sim/runtime/use_fiber.hpp>
+
 namespace sim::detail {
 
 boost::fibers::context* asio_scheduler::pick_next() noexcept {
@@ -21,6 +23,14 @@ boost::fibers::context* asio_scheduler::pick_next() noexcept {
     return ctx;
 }
 
+std::size_t asio_scheduler::ready_workers() const noexcept {
+    std::size_t n = 0;
+    for (const auto& ctx : ready_) {
+        if (!ctx.is_context(boost::fibers::type::dispatcher_context)) ++n;
+    }
+    return n;
+}
+
 void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept {
     picks_ = 0;
     if (io_.stopped()) io_.restart();
@@ -33,6 +43,12 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
         }
     }
     if (!ready_.empty()) return;
+    // Nothing is ready and no I/O completion waits: the runtime is idle. Whoever waits for that
+    // (a virtual-time step waiting for quiescence) runs now instead of the thread blocking.
+    if (!hooks_.idle_waiters.empty()) {
+        for (fiber_waiter* w : std::exchange(hooks_.idle_waiters, {})) w->wake();
+        return;
+    }
     // Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
     // returning early) or the earliest fiber timer is due.
     if (deadline == std::chrono::steady_clock::time_point::max()) {

@@ -4,6 +4,7 @@
 // busy-poll window, then blocks in it until I/O, a timer or a wake-up from another thread.
 
 #include <chrono>
+#include <vector>
 
 #include <boost/fiber/algo/algorithm.hpp>
 #include <boost/fiber/context.hpp>
@@ -13,10 +14,28 @@
 
 namespace sim::detail {
 
+class fiber_waiter;
+class asio_scheduler;
+
+// What the runtime shares with its scheduler: fibers waiting for the runtime to be idle.
+struct scheduler_hooks {
+    std::vector<fiber_waiter*> idle_waiters;
+    asio_scheduler* scheduler = nullptr;
+};
+
 class asio_scheduler final : public boost::fibers::algo::algorithm {
 public:
-    asio_scheduler(boost::asio::io_context& io, std::chrono::microseconds busy_poll) noexcept
-        : io_(io), busy_poll_(busy_poll) {}
+    asio_scheduler(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
+                   scheduler_hooks& hooks) noexcept
+        : io_(io), busy_poll_(busy_poll), hooks_(hooks) {
+        hooks_.scheduler = this;
+    }
+    ~asio_scheduler() override {
+        if (hooks_.scheduler == this) hooks_.scheduler = nullptr;
+    }
+
+    /// Ready fibers, not counting Boost's dispatcher.
+    std::size_t ready_workers() const noexcept;
 
     void awakened(boost::fibers::context* ctx) noexcept override {
         // Boost keeps its dispatcher context in the ready queue while fibers run; remember it so
@@ -42,6 +61,7 @@ private:
 
     boost::asio::io_context& io_;
     std::chrono::microseconds busy_poll_;
+    scheduler_hooks& hooks_;
     boost::fibers::scheduler::ready_queue_type ready_;
     unsigned picks_ = 0;
     boost::fibers::context* dispatcher_ = nullptr;

@@ -9,7 +9,9 @@
 #include <boost/fiber/algo/round_robin.hpp>
 #include <boost/fiber/operations.hpp>
 
+#include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
+#include <sim/runtime/use_fiber.hpp>
 
 #include "runtime/asio_scheduler.hpp"
 
@@ -87,12 +89,17 @@ struct runtime::hooks {
     std::uint64_t next_id = 1;
 };
 
+struct runtime::scheduler_link {
+    detail::scheduler_hooks hooks;
+};
+
 runtime::runtime(runtime_options options)
     : options_(std::move(options)),
       work_(boost::asio::make_work_guard(io_)),
       pooled_stacks_(options_.stack_size),
       guarded_stacks_(options_.stack_size),
-      hooks_(std::make_unique<hooks>()) {}
+      hooks_(std::make_unique<hooks>()),
+      scheduler_(std::make_unique<scheduler_link>()) {}
 
 runtime::~runtime() {
     if (thread_.joinable()) {
@@ -113,7 +120,8 @@ void runtime::enter() {
     stop_requested_ = false;
     stopping_.store(false, std::memory_order_release);
     if (io_.stopped()) io_.restart();
-    boost::fibers::use_scheduling_algorithm<detail::asio_scheduler>(io_, options_.busy_poll);
+    boost::fibers::use_scheduling_algorithm<detail::asio_scheduler>(io_, options_.busy_poll,
+                                                                    scheduler_->hooks);
 }
 
 void runtime::leave() noexcept {
@@ -125,6 +133,8 @@ void runtime::leave() noexcept {
 void runtime::report(std::exception_ptr e) noexcept {
     try {
         std::rethrow_exception(e);
+    } catch (const cancelled&) {
+        // Called off on purpose (a removed agent, a shutdown): the fiber's normal end.
     } catch (const std::exception& ex) {
         log::get("runtime")->error("{}: a fiber ended with an exception: {}", options_.name, ex.what());
     } catch (...) {
@@ -184,6 +194,17 @@ std::uint64_t runtime::add_stop_hook(std::function<void()> hook) {
 
 void runtime::remove_stop_hook(std::uint64_t id) noexcept {
     hooks_->entries.erase(id);
+}
+
+void runtime::wait_idle() {
+    detail::fiber_waiter waiter;
+    scheduler_->hooks.idle_waiters.push_back(&waiter);
+    waiter.wait();
+}
+
+std::size_t runtime::ready_fibers() const noexcept {
+    auto* s = scheduler_->hooks.scheduler;
+    return s == nullptr ? 0 : s->ready_workers();
 }
 
 void runtime::start() {

@@ -97,6 +97,13 @@ public:
     using error::error;
 };
 
+/// The fiber's work was called off: its agent was removed, or its container is shutting down.
+/// Ending a fiber with it is normal, and not logged as an error.
+class cancelled : public error {
+public:
+    using error::error;
+};
+
 /// Error codes used below the user API.
 enum class errc {
     frame_too_large = 1,  ///< a frame header announces more than the configured maximum

@@ -137,6 +137,13 @@ public:
     /// Whether the calling thread is this runtime's.
     bool on_this_thread() const noexcept { return current() == this; }
 
+    /// Suspends the calling fiber until every other fiber of this runtime is blocked (or done)
+    /// and no I/O completion waits to run: the moment the thread would otherwise block.
+    /// Runtime thread only.
+    void wait_idle();
+    /// Fibers ready to run, the caller not counted. Runtime thread only.
+    std::size_t ready_fibers() const noexcept;
+
     /// Registers `hook` to run (in a fiber of this runtime) when the runtime stops; servers and
     /// channels close themselves this way. Returns an id for `remove_stop_hook`. Runtime thread
     /// only; a hook added after the stop runs at once.
@@ -148,6 +155,7 @@ public:
 
 private:
     struct hooks;
+    struct scheduler_link;
 
     void enter();
     void leave() noexcept;
@@ -170,6 +178,7 @@ private:
     boost::fibers::mutex mutex_;
     boost::fibers::condition_variable changed_;  // a fiber ended, or a stop was requested
     std::unique_ptr<hooks> hooks_;
+    std::unique_ptr<scheduler_link> scheduler_;
     std::thread thread_;
 };
 
