@@ -59,8 +59,10 @@ TEST_CASE("send and recv over every transport and codec", "[channel]") {
             DYNAMIC_SECTION(t.name << " " << codec) {
                 sim::runtime rt;
                 rt.run([&] {
-                    auto srv = sim::start_server(t.listen_at, scenario_server, with_codec(codec, t.server));
-                    auto ch = sim::open_connection(srv.local_address(), with_codec(codec, t.client));
+                    auto srv = sim::start_server(t.listen_at, scenario_server,
+                                                 with_codec(codec, t.server));
+                    auto ch =
+                        sim::open_connection(srv.local_address(), with_codec(codec, t.client));
                     CHECK(ch.send("ohai") == value("cya"));
                     try {
                         ch.send("please fail");
@@ -91,7 +93,8 @@ TEST_CASE("our server answers the vectors' channel scenario byte for byte", "[ch
         DYNAMIC_SECTION(file.codec) {
             sim::runtime rt;
             rt.run([&] {
-                auto srv = sim::start_server("tcp://127.0.0.1:0", scenario_server, with_codec(file.codec));
+                auto srv =
+                    sim::start_server("tcp://127.0.0.1:0", scenario_server, with_codec(file.codec));
                 boost::system::error_code ec;
                 auto raw = sim::connect_stream(srv.local_address(), {}, ec);
                 REQUIRE(raw);
@@ -124,7 +127,8 @@ TEST_CASE("our client sends the vectors' channel scenario byte for byte", "[chan
                     if (v["scenario"] != value("channel")) continue;
                     (v["direction"] == value("c2s") ? c2s : s2c).push_back(v);
                 }
-                // A raw server that checks each request's bytes and answers with the captured reply.
+                // A raw server that checks each request's bytes and answers with the captured
+                // reply.
                 auto listener = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
                 int matched = 0;
                 sim::spawn([&] {
@@ -133,7 +137,8 @@ TEST_CASE("our client sends the vectors' channel scenario byte for byte", "[chan
                     for (std::size_t i = 0; i < c2s.size(); ++i) {
                         auto got = sim_test::read_frame(*s);
                         if (sim_test::to_hex(got) == c2s[i]["frame_hex"].as_string()) ++matched;
-                        sim_test::write_bytes(*s, sim_test::from_hex(s2c[i]["frame_hex"].as_string()));
+                        sim_test::write_bytes(*s,
+                                              sim_test::from_hex(s2c[i]["frame_hex"].as_string()));
                     }
                 });
                 auto ch = sim::open_connection(listener->local_address(), with_codec(file.codec));
@@ -156,7 +161,8 @@ TEST_CASE("replies match their requests by id, in any order", "[channel]") {
             for (;;) {
                 auto req = std::make_shared<sim::request>(ch.recv());
                 sim::spawn([req] {
-                    boost::this_fiber::sleep_for(std::chrono::milliseconds(req->content().as_int64()));
+                    boost::this_fiber::sleep_for(
+                        std::chrono::milliseconds(req->content().as_int64()));
                     req->reply(req->content());
                 });
             }
@@ -192,7 +198,8 @@ TEST_CASE("10,000 concurrent requests on one channel", "[channel]") {
     });
 }
 
-TEST_CASE("a deadline gives up on a reply, a late reply is dropped, the connection stays up", "[channel]") {
+TEST_CASE("a deadline gives up on a reply, a late reply is dropped, the connection stays up",
+          "[channel]") {
     sim::runtime rt;
     rt.run([&] {
         auto srv = sim::start_server("tcp://127.0.0.1:0", [](sim::channel ch) {
@@ -267,7 +274,8 @@ TEST_CASE("losing the connection fails every pending call at once, naming the pe
         server_side->close();
         REQUIRE(sim_test::eventually([&] { return errors.size() == 5; }));
         CHECK(std::chrono::steady_clock::now() - start < 1s);
-        for (const auto& e : errors) CHECK_THAT(e, Catch::Contains(ch.peer()));
+        for (const auto& e : errors)
+            CHECK_THAT(e, Catch::Contains(ch.peer()));
         CHECK(ch.closed());
         CHECK_THROWS_AS(ch.send("after"), sim::connection_closed);
         CHECK_THROWS_AS(ch.recv(), sim::connection_closed);
@@ -352,7 +360,8 @@ TEST_CASE("a misbehaving peer loses its connection; the server serves the others
     }
 }
 
-TEST_CASE("an unanswered request is answered with a failure, as is an unencodable reply too", "[channel]") {
+TEST_CASE("an unanswered request is answered with a failure, as is an unencodable reply too",
+          "[channel]") {
     sim::runtime rt;
     rt.run([&] {
         auto srv = sim::start_server("tcp://127.0.0.1:0", [](sim::channel ch) {
@@ -390,7 +399,8 @@ TEST_CASE("an unanswered request is answered with a failure, as is an unencodabl
     });
 }
 
-TEST_CASE("a request that cannot be encoded is an error at the caller, nothing is sent", "[channel]") {
+TEST_CASE("a request that cannot be encoded is an error at the caller, nothing is sent",
+          "[channel]") {
     sim::runtime rt;
     rt.run([&] {
         auto srv = sim::start_server("tcp://127.0.0.1:0", echo_server);
@@ -446,8 +456,8 @@ TEST_CASE("open_connection retries a refused connection until its timeout", "[ch
             srv = sim::start_server(sim::address::ipc(path), echo_server);
         });
         auto start = std::chrono::steady_clock::now();
-        auto ch = sim::open_connection(sim::address::ipc(path), {},
-                                       {.timeout = 5s, .first_delay = 20ms});
+        auto ch =
+            sim::open_connection(sim::address::ipc(path), {}, {.timeout = 5s, .first_delay = 20ms});
         CHECK(std::chrono::steady_clock::now() - start >= 100ms);
         CHECK(ch.send(1) == value(1));
         // Giving up after the timeout.
@@ -459,7 +469,8 @@ TEST_CASE("open_connection retries a refused connection until its timeout", "[ch
     });
 }
 
-TEST_CASE("fault injection: a break at every byte of a request fails the call cleanly", "[channel][faults]") {
+TEST_CASE("fault injection: a break at every byte of a request fails the call cleanly",
+          "[channel][faults]") {
     sim::runtime rt;
     rt.run([&] {
         auto name = sim_test::unique_name("break");
@@ -512,7 +523,9 @@ TEST_CASE("fault injection: dropped replies time out, delayed ones arrive", "[ch
 TEST_CASE("servers and channels close when their runtime stops", "[channel]") {
     sim::runtime server_rt({.name = "srv"});
     server_rt.start();
-    auto srv = server_rt.invoke([] { return std::make_shared<sim::server>(sim::start_server("tcp://127.0.0.1:0", echo_server)); });
+    auto srv = server_rt.invoke([] {
+        return std::make_shared<sim::server>(sim::start_server("tcp://127.0.0.1:0", echo_server));
+    });
     sim::runtime rt;
     rt.run([&] {
         auto ch = sim::open_connection(srv->local_address());
@@ -531,8 +544,62 @@ TEST_CASE("SIM_LOG specs set levels per component", "[log]") {
     CHECK(sim::log::get("transport")->level() == spdlog::level::warn);
     sim::log::configure("info");
     CHECK(sim::log::get("channel")->level() == spdlog::level::info);
-    CHECK_THROWS_WITH(sim::log::configure("channel=loud"), Catch::StartsWith("SIM_LOG: unknown level \"loud\""));
+    CHECK_THROWS_WITH(sim::log::configure("channel=loud"),
+                      Catch::StartsWith("SIM_LOG: unknown level \"loud\""));
     sim::log::set_level("rpc", spdlog::level::debug);
     CHECK(sim::log::get("rpc")->level() == spdlog::level::debug);
     sim::log::set_level("", spdlog::level::info);
+}
+
+TEST_CASE(
+    "held messages wait for release and arrive in their order, sends and pending calls are counted",
+    "[channel]") {
+    sim::runtime rt;
+    rt.run([&] {
+        std::vector<value> seen;
+        auto srv = sim::start_server("tcp://127.0.0.1:0", [&](sim::channel accepted) {
+            auto ch = std::make_shared<sim::channel>(std::move(accepted));
+            ch->hold_incoming(true);
+            sim::spawn([&, ch] {
+                // Wait until all three are held, then deliver them at once.
+                REQUIRE(sim_test::eventually([&] { return ch->held() == 3; }));
+                CHECK(seen.empty());
+                CHECK(ch->release_held() == 3);
+                CHECK(ch->held() == 0);
+                ch->hold_incoming(false);
+            });
+            for (;;) {
+                sim::request req = ch->recv();
+                seen.push_back(req.content());
+                req.reply(req.content());
+            }
+        });
+        auto ch = sim::open_connection(srv.local_address());
+        int replies = 0;
+        for (int i = 0; i < 3; ++i) {
+            sim::spawn([&, i] {
+                CHECK(ch.send(value(i)) == value(i));
+                ++replies;
+            });
+        }
+        REQUIRE(sim_test::eventually([&] { return ch.pending_calls() == 3; }));
+        REQUIRE(sim_test::eventually([&] { return replies == 3; }));
+        CHECK(ch.pending_calls() == 0);
+        CHECK(ch.stats().messages_sent == 3);
+        CHECK(seen == std::vector<value>{0, 1, 2});
+    });
+}
+
+TEST_CASE("on_receive is told of every received message", "[channel]") {
+    sim::runtime rt;
+    rt.run([&] {
+        auto srv = sim::start_server("tcp://127.0.0.1:0", echo_server);
+        int received = 0;
+        sim::channel_options o;
+        o.on_receive = [&] { ++received; };
+        auto ch = sim::open_connection(srv.local_address(), o);
+        for (int i = 0; i < 5; ++i)
+            ch.send(value(i));
+        CHECK(received == 5);
+    });
 }

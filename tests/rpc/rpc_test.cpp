@@ -40,13 +40,19 @@ TEST_CASE("exposed functions convert their arguments and results", "[rpc]") {
         sim::rpc::router root;
         root.expose("add", &calc::add, &c, arg("a"), arg("b"));
         root.expose("set", &calc::set, &c);
-        root.expose("scale", [](std::vector<double> xs, double k) {
-            for (auto& x : xs) x *= k;
-            return xs;
-        }, arg("xs"), arg("k") = 2.0);
+        root.expose(
+            "scale",
+            [](std::vector<double> xs, double k) {
+                for (auto& x : xs)
+                    x *= k;
+                return xs;
+            },
+            arg("xs"), arg("k") = 2.0);
         root.expose("nothing", [] {});
-        root.expose("pair", [](std::string s, std::optional<int> n) { return std::make_tuple(s, n.value_or(-1)); },
-                    arg("s"), arg("n") = nullptr);
+        root.expose(
+            "pair",
+            [](std::string s, std::optional<int> n) { return std::make_tuple(s, n.value_or(-1)); },
+            arg("s"), arg("n") = nullptr);
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root);
         auto conn = sim::rpc::open_connection(srv.local_address());
         auto remote = conn.remote();
@@ -57,8 +63,10 @@ TEST_CASE("exposed functions convert their arguments and results", "[rpc]") {
         remote.call<void>("set", 0);
         CHECK(remote["add"].invoke<int>(1, 2) == 3);
         CHECK(remote["add"](1, 2) == value(3));
-        CHECK(remote.call<std::vector<double>>("scale", std::vector<double>{1, 2}) == std::vector<double>{2, 4});
-        CHECK(remote.call<std::vector<double>>("scale", std::vector<double>{1}, kw("k", 3)) == std::vector<double>{3});
+        CHECK(remote.call<std::vector<double>>("scale", std::vector<double>{1, 2}) ==
+              std::vector<double>{2, 4});
+        CHECK(remote.call<std::vector<double>>("scale", std::vector<double>{1}, kw("k", 3)) ==
+              std::vector<double>{3});
         CHECK(remote.call("nothing").is_nil());
         CHECK(remote.call("pair", "x") == value(array{"x", -1}));
         CHECK(remote.call("pair", "x", 4) == value(array{"x", 4}));
@@ -71,8 +79,9 @@ TEST_CASE("argument errors are TypeErrors worded as Python words them", "[rpc]")
     sim::runtime rt;
     rt.run([&] {
         sim::rpc::router root;
-        root.expose("add", [](int a, int b, int scale) { return (a + b) * scale; }, arg("a"), arg("b"),
-                    arg("scale") = 1);
+        root.expose(
+            "add", [](int a, int b, int scale) { return (a + b) * scale; }, arg("a"), arg("b"),
+            arg("scale") = 1);
         root.expose("positional", [](int a) { return a; });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root);
         auto remote = sim::rpc::open_connection(srv.local_address()).remote();
@@ -103,27 +112,31 @@ TEST_CASE("paths resolve through nested routers with aiomas' lookup errors", "[r
         auto remote = sim::rpc::open_connection(srv.local_address()).remote();
         CHECK(remote["calc"]["math"].call<int>("add", 1, 2, kw("scale", 3)) == 9);
         CHECK(remote.call<int>("calc/math/add", 1, 2) == 3);
-        CHECK(remote_message([&] { remote.call("nope"); }) == "LookupError: Name \"nope\" not found in \"\"");
+        CHECK(remote_message([&] { remote.call("nope"); }) ==
+              "LookupError: Name \"nope\" not found in \"\"");
         CHECK(remote_message([&] { remote.call("calc/math/nope"); }) ==
               "LookupError: Name \"nope\" not found in \"calc/math\"");
         CHECK(remote_message([&] { remote.call("calc/version/x"); }) ==
               "LookupError: Name \"x\" not found in \"calc/version\"");
-        CHECK(remote_message([&] { remote.call("calc/"); }) == "LookupError: Name \"\" not found in \"calc\"");
-        CHECK(remote_message([&] { remote.call("calc"); }) == "TypeError: \"calc\" is a service, not a function");
+        CHECK(remote_message([&] { remote.call("calc/"); }) ==
+              "LookupError: Name \"\" not found in \"calc\"");
+        CHECK(remote_message([&] { remote.call("calc"); }) ==
+              "TypeError: \"calc\" is a service, not a function");
         CHECK(remote_message([&] { remote["calc"]["math"].call("div", 1, 0); }) ==
               "ZeroDivisionError: division by zero");
         CHECK_THROWS_AS(remote(), std::invalid_argument);  // the root is no function
         CHECK(service.calc.math.router.path() == "calc/math");
         CHECK(remote["calc"]["math"].path() == "calc/math");
-        CHECK_THAT(remote["calc"].to_string(), Catch::Matches("Proxy\\('127\\.0\\.0\\.1:[0-9]+', 'calc'\\)"));
+        CHECK_THAT(remote["calc"].to_string(),
+                   Catch::Matches("Proxy\\('127\\.0\\.0\\.1:[0-9]+', 'calc'\\)"));
     });
 }
 
 TEST_CASE("routers are trees that can change", "[rpc]") {
     sim::rpc::router root, a, b;
     root.add("a", a);
-    CHECK_THROWS_AS(root.add("b", a), std::invalid_argument);  // one parent only
-    CHECK_THROWS_AS(root.add("a", b), std::invalid_argument);  // name taken
+    CHECK_THROWS_AS(root.add("b", a), std::invalid_argument);     // one parent only
+    CHECK_THROWS_AS(root.add("a", b), std::invalid_argument);     // name taken
     CHECK_THROWS_AS(a.add("root", root), std::invalid_argument);  // a cycle
     CHECK_THROWS_AS(root.expose("x/y", [] {}), std::invalid_argument);
     a.add("b", b);
@@ -148,8 +161,9 @@ TEST_CASE("malformed requests get an answer, and a failing handler harms nothing
         root.expose("ok", [] { return 1; });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root);
         auto ch = sim::open_connection(srv.local_address());
-        for (const value& bad : {value("just a string"), value(array{"ok"}), value(array{1, array{}, map{}}),
-                                 value(array{"ok", "args", map{}}), value(array{"ok", array{}, array{}})}) {
+        for (const value& bad :
+             {value("just a string"), value(array{"ok"}), value(array{1, array{}, map{}}),
+              value(array{"ok", "args", map{}}), value(array{"ok", array{}, array{}})}) {
             CAPTURE(to_display_string(bad));
             try {
                 ch.send(bad);
@@ -175,7 +189,8 @@ TEST_CASE("1,000 concurrent calls whose replies come back out of order", "[rpc]"
             return i;
         });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root, {}, {.codec = "msgpack"});
-        auto remote = sim::rpc::open_connection(srv.local_address(), nullptr, {.codec = "msgpack"}).remote();
+        auto remote =
+            sim::rpc::open_connection(srv.local_address(), nullptr, {.codec = "msgpack"}).remote();
         std::vector<int> finished;
         int correct = 0;
         for (int i = 0; i < 1000; ++i) {
@@ -219,7 +234,9 @@ TEST_CASE("services travel as references and come back as proxies", "[rpc]") {
     sim::runtime rt;
     rt.run([&] {
         sim::rpc::router server_side;
-        server_side.expose("call_back", [](sim::rpc::proxy service, int x) { return service.call<int>("mul2", x); });
+        server_side.expose("call_back", [](sim::rpc::proxy service, int x) {
+            return service.call<int>("mul2", x);
+        });
         server_side.expose("keep", [](sim::rpc::proxy service) { return service; });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", server_side);
 
@@ -231,13 +248,16 @@ TEST_CASE("services travel as references and come back as proxies", "[rpc]") {
         CHECK(remote.call<int>("call_back", sim::rpc::ref(mine.router), 21) == 42);
         // A proxy cannot travel back to the side it points to: aiomas' wire form has no way to say
         // "your own service", so the reply is a SerializationError, as with aiomas.
-        CHECK(remote_message([&] { remote.call("keep", sim::rpc::ref(mine.sub)); }).starts_with(
-            "SerializationError: Could not serialize object of type \"sim::rpc::proxy\""));
+        CHECK(
+            remote_message([&] { remote.call("keep", sim::rpc::ref(mine.sub)); })
+                .starts_with(
+                    "SerializationError: Could not serialize object of type \"sim::rpc::proxy\""));
         CHECK_THROWS_WITH(remote.call("call_back", sim::rpc::ref(stranger), 1),
                           Catch::Contains("is not served on this connection"));
         // A client that serves nothing cannot pass services.
         auto bare = sim::rpc::open_connection(srv.local_address());
-        CHECK_THROWS_AS(bare.remote().call("call_back", sim::rpc::ref(mine.router), 1), sim::serialization_error);
+        CHECK_THROWS_AS(bare.remote().call("call_back", sim::rpc::ref(mine.router), 1),
+                        sim::serialization_error);
     });
 }
 
@@ -251,7 +271,8 @@ TEST_CASE("a connection we opened closes with its last handle, and tells on_clos
             c.on_close([&](const std::string& reason) { server_saw.push_back(reason); });
         });
         {
-            auto remote = sim::rpc::open_connection(srv.local_address()).remote();  // the handle goes at once
+            auto remote =
+                sim::rpc::open_connection(srv.local_address()).remote();  // the handle goes at once
             CHECK(remote.call<int>("x") == 1);  // the proxy keeps the connection
         }
         REQUIRE(sim_test::eventually([&] { return server_saw.size() == 1; }));
@@ -264,12 +285,66 @@ TEST_CASE("deadlines per call", "[rpc]") {
     rt.run([&] {
         sim::rpc::router root;
         root.expose("sleep", [](double s) {
-            boost::this_fiber::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s)));
+            boost::this_fiber::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::duration<double>(s)));
             return s;
         });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root);
         auto remote = sim::rpc::open_connection(srv.local_address()).remote();
         CHECK_THROWS_AS(remote.call("sleep", 0.5, sim::deadline(20ms)), sim::timeout_error);
         CHECK(remote.call<double>("sleep", 0.001, sim::deadline(2s)) == 0.001);
+    });
+}
+
+TEST_CASE("a local connection keeps the semantics of a remote call without a socket",
+          "[rpc][local]") {
+    sim::runtime rt;
+    rt.run([&] {
+        sim::rpc::router root;
+        sim::rpc::router sub;
+        std::vector<int> seen;
+        sub.expose("mul2", [](int x) { return 2 * x; });
+        root.add("sub", sub);
+        root.expose("append", [&](std::vector<int> xs) {
+            xs.push_back(99);  // the caller's vector is a copy: it does not change
+            seen = xs;
+            return xs.size();
+        });
+        root.expose("boom", []() -> int { throw std::invalid_argument("bad thing"); });
+        root.expose("call_back",
+                    [](sim::rpc::proxy service, int x) { return service.call<int>("mul2", x); });
+        root.expose("slow", [] { boost::this_fiber::sleep_for(200ms); });
+
+        auto conn = sim::rpc::connect_local(root, "local-container");
+        CHECK(conn.is_local());
+        CHECK(conn.peer() == "local-container");
+        auto remote = conn.remote();
+        std::vector<int> mine{1, 2};
+        CHECK(remote.call<std::size_t>("append", mine) == 3);
+        CHECK(mine == std::vector<int>{1, 2});
+        CHECK(seen == std::vector<int>{1, 2, 99});
+        CHECK(remote.call<int>("sub/mul2", 4) == 8);
+        // The callee runs in a fiber of its own, not the caller's.
+        auto caller = boost::this_fiber::get_id();
+        sim::rpc::router probe;
+        boost::fibers::fiber::id callee;
+        probe.expose("id", [&] { callee = boost::this_fiber::get_id(); });
+        sim::rpc::connect_local(probe, "probe").remote().call("id");
+        CHECK(callee != caller);
+        // Errors arrive as a remote peer would send them.
+        CHECK(remote_message([&] { remote.call("boom"); }) == "ValueError: bad thing");
+        CHECK(remote_message([&] { remote.call("nope"); }).starts_with("LookupError"));
+        CHECK(remote_message([&] { remote.call("sub/mul2", "x"); }).starts_with("TypeError"));
+        try {
+            remote.call("boom");
+        } catch (const sim::remote_error& e) {
+            CHECK(e.origin() == "local-container");
+        }
+        // Service references arrive as proxies.
+        CHECK(remote.call<int>("call_back", sim::rpc::ref(sub), 21) == 42);
+        CHECK_THROWS_AS(remote.call("slow", sim::deadline(10ms)), sim::timeout_error);
+        conn.close();
+        CHECK(conn.closed());
+        CHECK_THROWS_AS(remote.call<int>("sub/mul2", 1), sim::connection_closed);
     });
 }

@@ -65,7 +65,7 @@ std::string python_type_name(const std::exception& e) {
 }  // namespace
 
 class channel_state : public std::enable_shared_from_this<channel_state> {
-public:
+  public:
     channel_state(std::unique_ptr<stream> s, channel_options o)
         : stream_(std::move(s)),
           options_(std::move(o)),
@@ -74,7 +74,8 @@ public:
           reader_(options_.max_frame_size),
           rt_(runtime::current()),
           log_(log::get("channel")) {
-        if (rt_ == nullptr) throw std::logic_error("a sim::channel needs a fiber of a sim::runtime");
+        if (rt_ == nullptr)
+            throw std::logic_error("a sim::channel needs a fiber of a sim::runtime");
     }
 
     void start() {
@@ -94,10 +95,12 @@ public:
         wait_for_room(until);
         const std::int64_t id = next_id_++;
         // The id is spent even if encoding fails, as in aiomas.
-        encode_frame(*codec_, message_type::request, value(id), content, queued_, options_.max_frame_size);
+        encode_frame(*codec_, message_type::request, value(id), content, queued_,
+                     options_.max_frame_size);
         trace_out(message_type::request, value(id), content);
         ++queued_frames_;
         ++stats_.requests_out;
+        ++stats_.messages_sent;
         wake_writer();
 
         pending_call call;
@@ -110,12 +113,15 @@ public:
                                 " timed out: no reply by its deadline");
         }
         switch (call.state) {
-            case pending_call::outcome::result: return std::move(call.content);
+            case pending_call::outcome::result:
+                return std::move(call.content);
             case pending_call::outcome::exception: {
                 const std::string* text = call.content.get_if<std::string>();
-                throw remote_error(peer_, text != nullptr ? *text : to_display_string(call.content));
+                throw remote_error(peer_,
+                                   text != nullptr ? *text : to_display_string(call.content));
             }
-            default: throw connection_closed(reason_);
+            default:
+                throw connection_closed(reason_);
         }
     }
 
@@ -147,10 +153,12 @@ public:
             if (type != message_type::result) throw;
             // aiomas answers an unencodable result with an exception reply describing it.
             std::string text = std::string("SerializationError: ") + e.what() + "\n";
-            encode_frame(*codec_, message_type::exception, id, value(text), queued_, options_.max_frame_size);
+            encode_frame(*codec_, message_type::exception, id, value(text), queued_,
+                         options_.max_frame_size);
             trace_out(message_type::exception, id, value(text));
         }
         ++queued_frames_;
+        ++stats_.messages_sent;
         wake_writer();
     }
 
@@ -194,7 +202,7 @@ public:
     sim::codec& codec() noexcept { return *codec_; }
     const channel_options& options() const noexcept { return options_; }
 
-private:
+  private:
     void check_open() const {
         if (closed_) throw connection_closed(reason_);
         if (closing_) throw connection_closed("connection to " + peer_ + " is closing");
@@ -256,7 +264,8 @@ private:
             std::size_t n = stream_->read_some(room, ec);
             if (ec) {
                 if (!closed_) {
-                    std::string why = ec == boost::asio::error::eof ? "closed by the peer" : "lost: " + ec.message();
+                    std::string why = ec == boost::asio::error::eof ? "closed by the peer"
+                                                                    : "lost: " + ec.message();
                     log_->debug("connection to {} {}", peer_, why);
                     end(why);
                 }
@@ -269,8 +278,9 @@ private:
                 if (!handle_frame(*payload)) return;
             }
             if (frame_ec) {
-                protocol_failure(frame_ec.message() + " (frame at byte " + std::to_string(reader_.offset()) +
-                                 " announces " + std::to_string(reader_.announced()) + " bytes, limit " +
+                protocol_failure(frame_ec.message() + " (frame at byte " +
+                                 std::to_string(reader_.offset()) + " announces " +
+                                 std::to_string(reader_.announced()) + " bytes, limit " +
                                  std::to_string(reader_.max_payload()) + ")");
                 return;
             }
@@ -290,6 +300,34 @@ private:
         if (log_->should_log(spdlog::level::trace)) {
             log_->trace("{} <- {}", peer_, logical(m.type, m.id, m.content));
         }
+        if (holding_) {
+            // Held for a coordinated delivery (deterministic multi-container stepping).
+            held_.push_back(std::move(m));
+        } else {
+            deliver(std::move(m));
+        }
+        if (options_.on_receive) options_.on_receive();
+        return true;
+    }
+
+  public:
+    void hold(bool on) noexcept { holding_ = on; }
+    std::size_t held() const noexcept { return held_.size(); }
+    std::size_t release_held() {
+        std::size_t n = 0;
+        while (!held_.empty()) {
+            message m = std::move(held_.front());
+            held_.pop_front();
+            deliver(std::move(m));
+            ++n;
+        }
+        return n;
+    }
+    std::size_t pending_calls() const noexcept { return pending_.size(); }
+
+  private:
+    // Hands a received message to whoever waits for it: a request to recv(), a reply to its send.
+    void deliver(message m) {
         if (m.type == message_type::request) {
             ++stats_.requests_in;
             incoming_.push_back({std::move(m.id), std::move(m.content)});
@@ -298,7 +336,7 @@ private:
                 receivers_.pop_front();
                 w->wake();
             }
-            return true;
+            return;
         }
         const std::int64_t* id = m.id.get_if<std::int64_t>();
         auto it = id != nullptr ? pending_.find(*id) : pending_.end();
@@ -309,9 +347,10 @@ private:
                 log_->info("{}: dropped a reply to request {}, which had timed out", peer_, *id);
             } else {
                 ++stats_.unknown_replies;
-                log_->warn("{}: dropped a reply with unknown id {}", peer_, to_display_string(m.id));
+                log_->warn("{}: dropped a reply with unknown id {}", peer_,
+                           to_display_string(m.id));
             }
-            return true;
+            return;
         }
         pending_call* call = it->second;
         pending_.erase(it);
@@ -319,7 +358,6 @@ private:
                                                      : pending_call::outcome::exception;
         call->content = std::move(m.content);
         call->waiter.wake();
-        return true;
     }
 
     void write_loop() {
@@ -386,6 +424,8 @@ private:
 
     bool closing_ = false;
     bool closed_ = false;
+    bool holding_ = false;
+    std::deque<message> held_;
     std::string reason_;
     channel_stats stats_;
 
@@ -420,7 +460,8 @@ void request::drop_unanswered() noexcept {
     if (!state_ || answered_ || state_->closed()) return;
     // Left unanswered: aiomas would leave the peer waiting forever; we tell it.
     try {
-        answer(message_type::exception, value("RuntimeError: the request was dropped without a reply\n"));
+        answer(message_type::exception,
+               value("RuntimeError: the request was dropped without a reply\n"));
     } catch (...) {
     }
 }
@@ -452,6 +493,10 @@ void request::fail(std::string_view type, std::string_view message) {
 
 void request::fail(const std::exception& e) {
     fail(detail::python_type_name(e), e.what());
+}
+
+std::string exception_type_name(const std::exception& e) {
+    return detail::python_type_name(e);
 }
 
 void request::fail_with_text(std::string text) {
@@ -496,6 +541,22 @@ std::optional<request> channel::recv(deadline until) {
 
 void channel::close(std::chrono::milliseconds linger) {
     state_->close(linger);
+}
+
+void channel::hold_incoming(bool on) noexcept {
+    state_->hold(on);
+}
+
+std::size_t channel::held() const noexcept {
+    return state_->held();
+}
+
+std::size_t channel::release_held() {
+    return state_->release_held();
+}
+
+std::size_t channel::pending_calls() const noexcept {
+    return state_->pending_calls();
 }
 
 void channel::abort() noexcept {
@@ -551,8 +612,9 @@ channel open_connection(const address& to, channel_options options, connect_opti
         }
         auto wait = std::min<std::chrono::steady_clock::duration>(delay, give_up.remaining());
         boost::this_fiber::sleep_for(wait);
-        delay = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(delay * retry.backoff),
-                         retry.max_delay);
+        delay =
+            std::min(std::chrono::duration_cast<std::chrono::milliseconds>(delay * retry.backoff),
+                     retry.max_delay);
     }
 }
 
@@ -605,7 +667,8 @@ std::uint64_t server::accepted() const noexcept {
     return state_->accepted;
 }
 
-server start_server(const address& at, std::function<void(channel)> on_connect, channel_options options) {
+server start_server(const address& at, std::function<void(channel)> on_connect,
+                    channel_options options) {
     runtime* rt = runtime::current();
     if (rt == nullptr) throw std::logic_error("sim::start_server needs a fiber of a sim::runtime");
     auto st = std::make_shared<server::state>();
@@ -646,7 +709,8 @@ server start_server(const address& at, std::function<void(channel)> on_connect, 
     return server(std::move(st));
 }
 
-server start_server(std::string_view url, std::function<void(channel)> on_connect, channel_options options) {
+server start_server(std::string_view url, std::function<void(channel)> on_connect,
+                    channel_options options) {
     return start_server(address::parse(url), std::move(on_connect), std::move(options));
 }
 

@@ -16,21 +16,27 @@ class connection_state;
 // What connection handles and proxies hold. The state itself lives on while its serving fiber
 // runs; a handle decides when a connection we opened closes: when the last handle goes.
 class connection_handle {
-public:
+  public:
     connection_handle(std::shared_ptr<connection_state> state, bool close_when_unused) noexcept
         : state_(std::move(state)), close_when_unused_(close_when_unused) {}
     ~connection_handle();
     connection_state& state() const noexcept { return *state_; }
 
-private:
+  private:
     std::shared_ptr<connection_state> state_;
     bool close_when_unused_;
 };
 
 class connection_state : public std::enable_shared_from_this<connection_state> {
-public:
+  public:
     connection_state(sim::channel ch, router* service, bool close_when_unused)
         : channel_(std::move(ch)), service_(service), close_when_unused_(close_when_unused) {}
+    // A connection to a service of this same runtime: no codec, no socket (the shortcut).
+    connection_state(router& service, std::string origin)
+        : service_(&service), close_when_unused_(false), origin_(std::move(origin)) {}
+
+    bool is_local() const noexcept { return !channel_; }
+    const std::string& peer() const { return channel_ ? channel_->peer() : origin_; }
 
     // A handle for a new proxy or connection object: the live one if any.
     std::shared_ptr<connection_handle> handle() {
@@ -44,44 +50,65 @@ public:
 
     // Called once the state is owned by a shared_ptr.
     void start() {
+        if (is_local()) return;
         register_references();
         auto self = shared_from_this();
         runtime::current()->spawn([self] { self->serve(); });
     }
 
-    sim::channel& channel() noexcept { return channel_; }
+    sim::channel& channel() {
+        if (!channel_) throw std::logic_error("a connection within one container has no channel");
+        return *channel_;
+    }
+    bool closed() const noexcept { return channel_ ? channel_->closed() : local_closed_; }
+    void close() {
+        if (channel_) {
+            channel_->close();
+        } else {
+            local_closed_ = true;
+        }
+    }
+    void abort() noexcept {
+        if (channel_) {
+            channel_->abort();
+        } else {
+            local_closed_ = true;
+        }
+    }
     router* service() const noexcept { return service_; }
 
     void on_close(std::function<void(const std::string&)> callback) {
-        if (ended_) {
-            callback(channel_.close_reason());
+        if (ended_ || is_local()) {
+            if (ended_) callback(channel_->close_reason());
+            if (is_local()) on_close_.push_back(std::move(callback));
             return;
         }
         on_close_.push_back(std::move(callback));
     }
 
     value call(const std::string& path, array args, map kwargs, std::optional<deadline> until) {
+        if (is_local()) return call_local(path, std::move(args), std::move(kwargs), until);
         array content;
         content.reserve(3);
         content.emplace_back(path);
         content.emplace_back(std::move(args));
         content.emplace_back(std::move(kwargs));
         value request(std::move(content));
-        return until ? channel_.send(request, *until) : channel_.send(request);
+        return until ? channel_->send(request, *until) : channel_->send(request);
     }
 
-private:
+  private:
     // Services of ours travel as their path and arrive as proxies on this same connection: the
     // codec's fallback serializer, registered after the user's, as aiomas' RpcClient does.
     void register_references() {
         std::weak_ptr<connection_state> weak = shared_from_this();
-        channel_.codec().serializers().add(serializer{
+        channel_->codec().serializers().add(serializer{
             std::nullopt, "service reference",
             [weak](const object& o) -> value {
                 auto self = weak.lock();
                 if (const auto* ref = o.get_if<service_ref>(); ref != nullptr && self) {
-                    if (self->service_ != nullptr && &ref->target->root() == &self->service_->root() &&
-                        ref->target != nullptr) {
+                    if (self->service_ != nullptr &&
+                        &ref->target->root() == &self->service_->root() && ref->target != nullptr) {
                         return value(ref->target->path());
                     }
                     throw serialization_error("the service \"" + ref->target->path() +
@@ -104,19 +131,20 @@ private:
         auto log = log::get("rpc");
         try {
             for (;;) {
-                queue_.push_back(channel_.recv());
+                queue_.push_back(channel_->recv());
                 if (signalled_ == 0) signal_worker();
             }
         } catch (const connection_closed& e) {
             log->debug("{}", e.what());
         }
         ended_ = true;
-        for (sim::detail::fiber_waiter* w : std::exchange(idle_, {})) w->wake();
+        for (sim::detail::fiber_waiter* w : std::exchange(idle_, {}))
+            w->wake();
         for (auto& callback : std::exchange(on_close_, {})) {
             try {
-                callback(channel_.close_reason());
+                callback(channel_->close_reason());
             } catch (const std::exception& e) {
-                log->error("{}: an on_close callback failed: {}", channel_.peer(), e.what());
+                log->error("{}: an on_close callback failed: {}", channel_->peer(), e.what());
             }
         }
     }
@@ -157,53 +185,130 @@ private:
         }
     }
 
+    // Resolves and runs a request's function; throws what the function throws.
+    value invoke(value& content) {
+        array* parts = content.get_if<array>();
+        if (parts == nullptr || parts->size() != 3 || !(*parts)[0].is_string() ||
+            !(*parts)[1].is_array() || !(*parts)[2].is_map()) {
+            throw type_error("a request is [path, args, kwargs] (a string, an array, a map), not " +
+                             to_display_string(content));
+        }
+        if (service_ == nullptr) throw lookup_error("this side of the connection serves nothing");
+        const std::string& path = *(*parts)[0].get_if<std::string>();
+        if (path.empty()) throw lookup_error("empty path");
+        router::target t = service_->resolve(path);
+        if (t.service != nullptr) throw type_error("\"" + path + "\" is a service, not a function");
+        return (*t.function)({*(*parts)[1].get_if<array>(), *(*parts)[2].get_if<map>()});
+    }
+
     void dispatch(request& req) {
         try {
-            array* content = req.content().get_if<array>();
-            if (content == nullptr || content->size() != 3 || !(*content)[0].is_string() ||
-                !(*content)[1].is_array() || !(*content)[2].is_map()) {
-                throw type_error("a request is [path, args, kwargs] (a string, an array, a map), not " +
-                                 to_display_string(req.content()));
-            }
-            if (service_ == nullptr) throw lookup_error("this side of the connection serves nothing");
-            const std::string& path = *(*content)[0].get_if<std::string>();
-            if (path.empty()) throw lookup_error("empty path");
-            router::target t = service_->resolve(path);
-            if (t.service != nullptr) {
-                throw type_error("\"" + path + "\" is a service, not a function");
-            }
-            value result = (*t.function)({*(*content)[1].get_if<array>(), *(*content)[2].get_if<map>()});
+            value result = invoke(req.content());
             req.reply(result);
         } catch (const connection_closed&) {
             // The caller went away; nothing to answer (aiomas swallows this too).
-        } catch (const fault& f) {
-            try {
-                if (!req.answered()) req.fail(f.type(), f.what());
-            } catch (const connection_closed&) {
-            }
         } catch (const std::exception& e) {
             try {
-                if (!req.answered()) req.fail(e);
+                if (!req.answered()) {
+                    auto [type, message] = error_parts(e);
+                    req.fail(type, message);
+                }
             } catch (const connection_closed&) {
             }
         }
     }
 
+    static std::pair<std::string, std::string> error_parts(const std::exception& e) {
+        if (const auto* f = dynamic_cast<const fault*>(&e)) return {f->type(), f->what()};
+        return {exception_type_name(e), e.what()};
+    }
+
+    // The same-container shortcut: the semantics of a remote call (a fiber of its own for the
+    // function, arguments and results as values, errors as remote_error with the same text)
+    // without codec and socket.
+    value call_local(const std::string& path, array args, map kwargs,
+                     std::optional<deadline> until) {
+        if (local_closed_)
+            throw connection_closed("connection to " + origin_ + " closed by this side");
+        struct outcome {
+            sim::detail::fiber_waiter* waiter = nullptr;
+            bool done = false;
+            bool failed = false;
+            value result;
+        };
+        auto out = std::make_shared<outcome>();
+        array content;
+        content.reserve(3);
+        content.emplace_back(path);
+        content.emplace_back(localize(value(std::move(args))));
+        content.emplace_back(localize(value(std::move(kwargs))));
+        auto self = shared_from_this();
+        runtime::current()->spawn([self, out, content = value(std::move(content))]() mutable {
+            try {
+                out->result = self->localize(self->invoke(content));
+            } catch (const std::exception& e) {
+                auto [type, message] = error_parts(e);
+                out->failed = true;
+                out->result = value(message.empty() ? type + "\n" : type + ": " + message + "\n");
+            }
+            out->done = true;
+            if (out->waiter != nullptr) out->waiter->wake();
+        });
+        sim::detail::fiber_waiter waiter;
+        out->waiter = &waiter;
+        auto deadline_at = until ? until->time_point() : deadline::never().time_point();
+        if (!waiter.wait_until(deadline_at)) {
+            out->waiter = nullptr;
+            throw timeout_error("call of " + path + " in " + origin_ +
+                                " timed out: no result by its deadline");
+        }
+        if (out->failed) throw remote_error(origin_, out->result.as_string());
+        return std::move(out->result);
+    }
+
+    // A service reference becomes a proxy of this local connection, as it would arrive over a
+    // socket.
+    value localize(value v) {
+        switch (v.kind()) {
+            case value_kind::object: {
+                if (const auto* ref = v.get_if<object>()->get_if<service_ref>()) {
+                    return value(object(proxy(handle(), ref->target->path())));
+                }
+                return v;
+            }
+            case value_kind::array: {
+                for (auto& x : *v.get_if<array>())
+                    x = localize(std::move(x));
+                return v;
+            }
+            case value_kind::map: {
+                map& m = *v.get_if<map>();
+                for (std::size_t i = 0; i < m.size(); ++i)
+                    m.mapped_at(i) = localize(std::move(m.mapped_at(i)));
+                return v;
+            }
+            default:
+                return v;
+        }
+    }
+
     static constexpr std::size_t max_idle_workers = 128;
 
-    sim::channel channel_;
+    std::optional<sim::channel> channel_;
     router* service_;
     bool close_when_unused_;
-    std::deque<request> queue_;        // received, not yet taken by a worker
+    std::deque<request> queue_;                     // received, not yet taken by a worker
     std::vector<sim::detail::fiber_waiter*> idle_;  // workers waiting for requests
-    std::size_t signalled_ = 0;        // workers started or woken that have not looked yet
+    std::size_t signalled_ = 0;  // workers started or woken that have not looked yet
     std::weak_ptr<connection_handle> handle_;
     std::vector<std::function<void(const std::string&)>> on_close_;
     bool ended_ = false;
+    std::string origin_;  // local connections: what callers see as the peer
+    bool local_closed_ = false;
 };
 
 connection_handle::~connection_handle() {
-    if (close_when_unused_) state_->channel().abort();
+    if (close_when_unused_) state_->abort();
 }
 
 }  // namespace detail
@@ -228,21 +333,25 @@ std::string proxy::join(std::string_view name) const {
 
 value proxy::send(const std::string& path, call_parts parts) const {
     if (!connection_) throw std::logic_error("calling an unbound proxy");
-    if (path.empty()) throw std::invalid_argument("cannot call the root of a connection: name a function");
-    return connection_->state().call(path, std::move(parts.args), std::move(parts.kwargs), parts.until);
+    if (path.empty())
+        throw std::invalid_argument("cannot call the root of a connection: name a function");
+    return connection_->state().call(path, std::move(parts.args), std::move(parts.kwargs),
+                                     parts.until);
 }
 
 std::string proxy::to_string() const {
-    std::string peer = connection_ ? connection_->state().channel().peer() : "unbound";
+    std::string peer = connection_ ? connection_->state().peer() : "unbound";
     return "Proxy('" + peer + "', '" + path_ + "')";
 }
 
 // ---- connections --------------------------------------------------------------------------------
 
-connection::connection(sim::channel ch, router* service) : connection(std::move(ch), service, false) {}
+connection::connection(sim::channel ch, router* service)
+    : connection(std::move(ch), service, false) {}
 
 connection::connection(sim::channel ch, router* service, bool close_when_unused) {
-    auto state = std::make_shared<detail::connection_state>(std::move(ch), service, close_when_unused);
+    auto state =
+        std::make_shared<detail::connection_state>(std::move(ch), service, close_when_unused);
     state->start();
     handle_ = state->handle();
 }
@@ -256,22 +365,34 @@ sim::channel& connection::channel() const {
 }
 
 const std::string& connection::peer() const {
-    return handle_->state().channel().peer();
+    return handle_->state().peer();
 }
 
 void connection::close() {
-    handle_->state().channel().close();
+    handle_->state().close();
 }
 
 bool connection::closed() const {
-    return handle_->state().channel().closed();
+    return handle_->state().closed();
+}
+
+bool connection::is_local() const noexcept {
+    return handle_->state().is_local();
+}
+
+connection connect_local(router& service, std::string origin) {
+    connection c;
+    auto state = std::make_shared<detail::connection_state>(service, std::move(origin));
+    c.handle_ = state->handle();
+    return c;
 }
 
 void connection::on_close(std::function<void(const std::string&)> callback) {
     handle_->state().on_close(std::move(callback));
 }
 
-connection open_connection(const address& to, router* service, channel_options options, connect_options retry) {
+connection open_connection(const address& to, router* service, channel_options options,
+                           connect_options retry) {
     return connection(sim::open_connection(to, std::move(options), retry), service, true);
 }
 
@@ -291,8 +412,8 @@ server start_server(const address& at, router& service, std::function<void(conne
         std::move(options));
 }
 
-server start_server(std::string_view url, router& service, std::function<void(connection)> on_connect,
-                    channel_options options) {
+server start_server(std::string_view url, router& service,
+                    std::function<void(connection)> on_connect, channel_options options) {
     return start_server(address::parse(url), service, std::move(on_connect), std::move(options));
 }
 

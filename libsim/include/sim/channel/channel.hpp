@@ -39,6 +39,9 @@ struct channel_options {
     std::size_t max_queued = std::size_t{4} << 20;
     /// TLS and in-process settings.
     transport_options transport;
+    /// Called on the runtime's thread after each message is received (held or delivered): lets
+    /// a container notice replies while it waits for quiescence.
+    std::function<void()> on_receive;
 };
 
 /// Per-connection counters, readable at run time.
@@ -49,10 +52,11 @@ struct channel_stats {
     std::uint64_t bytes_out = 0;  ///< headers included
     std::uint64_t requests_in = 0;
     std::uint64_t requests_out = 0;
-    std::uint64_t timeouts = 0;        ///< sends that gave up
-    std::uint64_t late_replies = 0;    ///< replies that came after their send gave up (dropped)
-    std::uint64_t unknown_replies = 0; ///< replies to no request of ours (dropped)
-    std::uint64_t errors = 0;          ///< protocol errors; the connection closed on the first
+    std::uint64_t timeouts = 0;         ///< sends that gave up
+    std::uint64_t late_replies = 0;     ///< replies that came after their send gave up (dropped)
+    std::uint64_t unknown_replies = 0;  ///< replies to no request of ours (dropped)
+    std::uint64_t errors = 0;           ///< protocol errors; the connection closed on the first
+    std::uint64_t messages_sent = 0;    ///< requests and replies queued for the peer
 };
 
 class channel;
@@ -60,7 +64,7 @@ class channel;
 /// An incoming request. Answer it once, with `reply` or `fail`; a request dropped unanswered is
 /// answered with a failure, so the peer does not wait forever.
 class request {
-public:
+  public:
     request(request&&) noexcept;
     request& operator=(request&&) noexcept;
     request(const request&) = delete;
@@ -89,7 +93,7 @@ public:
 
     bool answered() const noexcept { return answered_; }
 
-private:
+  private:
     friend class detail::channel_state;
     request(std::shared_ptr<detail::channel_state> state, value id, value content);
     void answer(message_type type, const value& content);
@@ -106,7 +110,7 @@ private:
 /// Its functions run in fibers of the runtime that made it. Move-only; destroying it closes the
 /// connection without waiting (`close()` waits for queued frames to leave).
 class channel {
-public:
+  public:
     channel(channel&&) noexcept;
     channel& operator=(channel&&) noexcept;
     channel(const channel&) = delete;
@@ -132,6 +136,15 @@ public:
     /// received are dropped, and the call returns once queued frames have been written (at most
     /// `linger`). Idempotent.
     void close(std::chrono::milliseconds linger = std::chrono::seconds(1));
+    /// While holding, received messages wait instead of reaching recv() and waiting senders;
+    /// `release_held()` delivers them in the order they arrived. A coordinator uses this to
+    /// deliver the messages between containers in a canonical order (deterministic stepping).
+    void hold_incoming(bool on) noexcept;
+    std::size_t held() const noexcept;
+    std::size_t release_held();
+    /// Requests sent and not yet answered (nor given up).
+    std::size_t pending_calls() const noexcept;
+
     /// Ends the connection at once, without waiting for queued frames: pending sends fail with
     /// `sim::connection_closed`. Idempotent; never blocks (fit for destructors).
     void abort() noexcept;
@@ -149,9 +162,14 @@ public:
     /// Wraps a connected stream (what open_connection and start_server do).
     channel(std::unique_ptr<stream> s, channel_options options);
 
-private:
+  private:
     std::shared_ptr<detail::channel_state> state_;
 };
+
+/// The name a Python peer would give `e`'s type (ValueError for std::invalid_argument,
+/// LookupError, TypeError, TimeoutError, ...), or its C++ type: the type part of the
+/// `Type: message` line of an EXCEPTION reply.
+std::string exception_type_name(const std::exception& e);
 
 /// Retrying a connection that is refused, as aiomas does (aiomas-protocol.md §2.6).
 struct connect_options {
@@ -171,7 +189,7 @@ channel open_connection(std::string_view url, channel_options options = {},
 
 /// A listening socket whose every connection becomes a channel handed to a callback.
 class server {
-public:
+  public:
     server(server&&) noexcept;
     server& operator=(server&&) noexcept;
     server(const server&) = delete;
@@ -186,7 +204,7 @@ public:
     /// Connections accepted so far.
     std::uint64_t accepted() const noexcept;
 
-private:
+  private:
     struct state;
     friend server start_server(const address&, std::function<void(channel)>, channel_options);
     explicit server(std::shared_ptr<state> s) noexcept;

@@ -31,7 +31,7 @@ value ref(router& service);
 /// the last copy (or proxy) goes; one a server accepted lives until the peer goes, the server's
 /// runtime stops, or `close()`.
 class connection {
-public:
+  public:
     connection() = default;
 
     /// The peer's root service.
@@ -50,26 +50,36 @@ public:
     connection(sim::channel ch, router* service);
 
     explicit operator bool() const noexcept { return handle_ != nullptr; }
+    /// Whether this is a same-runtime shortcut (`connect_local`).
+    bool is_local() const noexcept;
 
-private:
+  private:
     friend connection open_connection(const address&, router*, channel_options, connect_options);
+    friend connection connect_local(router&, std::string);
     connection(sim::channel ch, router* service, bool close_when_unused);
 
     std::shared_ptr<detail::connection_handle> handle_;
 };
 
+/// A connection to `service` in this same runtime, without codec and socket, with the semantics
+/// of a remote one: each call runs in a fiber of its own, arguments and results are values
+/// (copies; service references arrive as proxies), errors arrive as `sim::remote_error` with
+/// the text a remote peer would send, and deadlines apply. `origin` is what errors name as the
+/// peer. (An agent container's same-container shortcut.)
+connection connect_local(router& service, std::string origin);
+
 /// Connects to `to` and serves `service` (may be nullptr) to the peer over the connection.
-connection open_connection(const address& to, router* service = nullptr, channel_options options = {},
-                           connect_options retry = {});
-connection open_connection(std::string_view url, router* service = nullptr, channel_options options = {},
-                           connect_options retry = {});
+connection open_connection(const address& to, router* service = nullptr,
+                           channel_options options = {}, connect_options retry = {});
+connection open_connection(std::string_view url, router* service = nullptr,
+                           channel_options options = {}, connect_options retry = {});
 
 /// Serves `service` to every connection accepted on `at`; `on_connect` (optional) gets each
 /// connection, e.g. to call the client back. `service` must outlive the server.
-server start_server(const address& at, router& service, std::function<void(connection)> on_connect = {},
-                    channel_options options = {});
-server start_server(std::string_view url, router& service, std::function<void(connection)> on_connect = {},
-                    channel_options options = {});
+server start_server(const address& at, router& service,
+                    std::function<void(connection)> on_connect = {}, channel_options options = {});
+server start_server(std::string_view url, router& service,
+                    std::function<void(connection)> on_connect = {}, channel_options options = {});
 
 }  // namespace sim::rpc
 
