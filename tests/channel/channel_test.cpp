@@ -557,23 +557,29 @@ TEST_CASE(
     sim::runtime rt;
     rt.run([&] {
         std::vector<value> seen;
-        auto srv = sim::start_server("tcp://127.0.0.1:0", [&](sim::channel accepted) {
-            auto ch = std::make_shared<sim::channel>(std::move(accepted));
-            ch->hold_incoming(true);
-            sim::spawn([&, ch] {
-                // Wait until all three are held, then deliver them at once.
-                REQUIRE(sim_test::eventually([&] { return ch->held() == 3; }));
-                CHECK(seen.empty());
-                CHECK(ch->release_held() == 3);
-                CHECK(ch->held() == 0);
-                ch->hold_incoming(false);
-            });
-            for (;;) {
-                sim::request req = ch->recv();
-                seen.push_back(req.content());
-                req.reply(req.content());
-            }
-        });
+        sim::channel_options holding;
+        holding.hold_incoming = true;
+        auto srv = sim::start_server(
+            "tcp://127.0.0.1:0",
+            [&](sim::channel accepted) {
+                auto ch = std::make_shared<sim::channel>(std::move(accepted));
+                sim::spawn([&, ch] {
+                    // Wait until all three are held, then deliver them at once.
+                    REQUIRE(sim_test::eventually([&] { return ch->held() == 3; }));
+                    CHECK(seen.empty());
+                    CHECK(ch->held_message(2).content == value(2));
+                    CHECK(ch->release_held(1) == 1);
+                    CHECK(ch->release_held() == 2);
+                    CHECK(ch->held() == 0);
+                    ch->hold_incoming(false);
+                });
+                for (;;) {
+                    sim::request req = ch->recv();
+                    seen.push_back(req.content());
+                    req.reply(req.content());
+                }
+            },
+            holding);
         auto ch = sim::open_connection(srv.local_address());
         int replies = 0;
         for (int i = 0; i < 3; ++i) {
@@ -590,16 +596,16 @@ TEST_CASE(
     });
 }
 
-TEST_CASE("on_receive is told of every received message", "[channel]") {
+TEST_CASE("on_activity is told of every received message", "[channel]") {
     sim::runtime rt;
     rt.run([&] {
         auto srv = sim::start_server("tcp://127.0.0.1:0", echo_server);
         int received = 0;
-        sim::channel_options o;
-        o.on_receive = [&] { ++received; };
-        auto ch = sim::open_connection(srv.local_address(), o);
+        auto ch = sim::open_connection(srv.local_address());
+        ch.on_activity([&] { ++received; });
         for (int i = 0; i < 5; ++i)
             ch.send(value(i));
         CHECK(received == 5);
+        CHECK(ch.stats().messages_received == 5);
     });
 }

@@ -73,7 +73,8 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
           peer_(stream_->peer()),
           reader_(options_.max_frame_size),
           rt_(runtime::current()),
-          log_(log::get("channel")) {
+          log_(log::get("channel")),
+          holding_(options_.hold_incoming) {
         if (rt_ == nullptr)
             throw std::logic_error("a sim::channel needs a fiber of a sim::runtime");
     }
@@ -109,6 +110,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
             pending_.erase(id);
             remember_given_up(id);
             ++stats_.timeouts;
+            if (on_activity_) on_activity_();
             throw timeout_error("request " + std::to_string(id) + " to " + peer_ +
                                 " timed out: no reply by its deadline");
         }
@@ -193,6 +195,8 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         wake_all(room_waiters_);
         if (writer_idle_ != nullptr) std::exchange(writer_idle_, nullptr)->wake();
         incoming_.clear();
+        held_.clear();
+        if (on_activity_) on_activity_();
     }
 
     bool closed() const noexcept { return closed_; }
@@ -300,22 +304,29 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         if (log_->should_log(spdlog::level::trace)) {
             log_->trace("{} <- {}", peer_, logical(m.type, m.id, m.content));
         }
+        ++stats_.messages_received;
         if (holding_) {
             // Held for a coordinated delivery (deterministic multi-container stepping).
             held_.push_back(std::move(m));
         } else {
             deliver(std::move(m));
         }
-        if (options_.on_receive) options_.on_receive();
+        if (on_activity_) on_activity_();
         return true;
     }
 
   public:
     void hold(bool on) noexcept { holding_ = on; }
     std::size_t held() const noexcept { return held_.size(); }
-    std::size_t release_held() {
+    const message& held_message(std::size_t i) const {
+        if (i >= held_.size())
+            throw std::out_of_range("held_message: no held message " + std::to_string(i));
+        return held_[i];
+    }
+    void set_on_activity(std::function<void()> f) { on_activity_ = std::move(f); }
+    std::size_t release_held(std::size_t max) {
         std::size_t n = 0;
-        while (!held_.empty()) {
+        while (!held_.empty() && n < max) {
             message m = std::move(held_.front());
             held_.pop_front();
             deliver(std::move(m));
@@ -426,6 +437,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
     bool closed_ = false;
     bool holding_ = false;
     std::deque<message> held_;
+    std::function<void()> on_activity_;
     std::string reason_;
     channel_stats stats_;
 
@@ -551,8 +563,16 @@ std::size_t channel::held() const noexcept {
     return state_->held();
 }
 
-std::size_t channel::release_held() {
-    return state_->release_held();
+std::size_t channel::release_held(std::size_t max) {
+    return state_->release_held(max);
+}
+
+const message& channel::held_message(std::size_t i) const {
+    return state_->held_message(i);
+}
+
+void channel::on_activity(std::function<void()> callback) {
+    state_->set_on_activity(std::move(callback));
 }
 
 std::size_t channel::pending_calls() const noexcept {

@@ -53,13 +53,15 @@ runtime& current_runtime() {
 }  // namespace
 
 void clock::sleep_for(double dt) {
-    if (!(dt > 0)) throw std::invalid_argument("sleep_for: the duration must be > 0, not " + number_text(dt));
+    if (!(dt > 0))
+        throw std::invalid_argument("sleep_for: the duration must be > 0, not " + number_text(dt));
     sleep_until(now() + dt);
 }
 
 double clock::to_clock_time(utc_time date) const {
     double t = date.seconds_since(utcnow()) + now();
-    if (!(t > now())) throw std::invalid_argument("Date \"" + date.to_string() + "\" is in the past");
+    if (!(t > now()))
+        throw std::invalid_argument("Date \"" + date.to_string() + "\" is in the past");
     return t;
 }
 
@@ -68,7 +70,8 @@ void clock::sleep_until(utc_time date) {
 }
 
 timer clock::call_in(double dt, std::function<void()> f) {
-    if (!(dt > 0)) throw std::invalid_argument("call_in: the delay must be > 0, not " + number_text(dt));
+    if (!(dt > 0))
+        throw std::invalid_argument("call_in: the delay must be > 0, not " + number_text(dt));
     return call_at(now() + dt, std::move(f));
 }
 
@@ -89,28 +92,31 @@ utc_time real_clock::utcnow() const {
     return utc_time::now();
 }
 
-void real_clock::sleep_until(double t) {
-    if (!(t > now())) throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now");
+void real_clock::sleep_until_in(const void* scope, double t) {
+    if (!(t > now()))
+        throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now");
     if (shut_down_) throw cancelled("the clock has shut down");
     detail::fiber_waiter waiter;
-    sleeper me{&waiter};
+    sleeper me{&waiter, scope};
     auto it = sleepers_.insert(sleepers_.end(), &me);
     auto deadline = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                  std::chrono::duration<double>(t));
     waiter.wait_until(deadline);
     sleepers_.erase(it);
-    if (me.cancelled) throw cancelled("the clock has shut down");
+    if (me.cancelled)
+        throw cancelled(scope != nullptr && !shut_down_ ? "cancelled" : "the clock has shut down");
 }
 
-timer real_clock::call_at(double t, std::function<void()> f) {
-    if (!(t > now())) throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now");
+timer real_clock::call_at_in(const void* scope, double t, std::function<void()> f) {
+    if (!(t > now()))
+        throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now");
     auto st = std::make_shared<timer::state>();
     st->f = std::move(f);
     auto deadline = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                  std::chrono::duration<double>(t));
-    current_runtime().spawn([this, st, deadline] {
+    current_runtime().spawn([this, st, deadline, scope] {
         detail::fiber_waiter waiter;
-        sleeper me{&waiter};
+        sleeper me{&waiter, scope};
         st->waiting = &waiter;
         auto it = sleepers_.insert(sleepers_.end(), &me);
         waiter.wait_until(deadline);
@@ -134,6 +140,16 @@ void real_clock::cancel_all() {
     }
 }
 
+void real_clock::cancel_scope(const void* scope) {
+    if (scope == nullptr) return;
+    for (sleeper* s : sleepers_) {
+        if (s->scope == scope && !s->waiter->done()) {
+            s->cancelled = true;
+            s->waiter->wake();
+        }
+    }
+}
+
 // ---- virtual time ------------------------------------------------------------------------------
 
 virtual_clock::virtual_clock(utc_time start, double init_time) : start_(start), now_(init_time) {}
@@ -141,29 +157,35 @@ virtual_clock::virtual_clock(std::string_view start, double init_time)
     : virtual_clock(utc_time::parse(start), init_time) {}
 virtual_clock::~virtual_clock() = default;
 
-void virtual_clock::sleep_until(double t) {
-    if (!(t > now_)) throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now (" + number_text(now_) + ")");
+void virtual_clock::sleep_until_in(const void* scope, double t) {
+    if (!(t > now_))
+        throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now (" +
+                                    number_text(now_) + ")");
     if (shut_down_) throw cancelled("the clock has shut down");
     detail::fiber_waiter waiter;
     bool was_cancelled = false;
-    due_[t].push_back({&waiter, &was_cancelled, nullptr});
+    due_[t].push_back({&waiter, &was_cancelled, nullptr, scope});
     ++waiting_;
     waiter.wait();
-    if (was_cancelled) throw cancelled("the clock has shut down");
+    if (was_cancelled)
+        throw cancelled(scope != nullptr && !shut_down_ ? "cancelled" : "the clock has shut down");
 }
 
-timer virtual_clock::call_at(double t, std::function<void()> f) {
-    if (!(t > now_)) throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now (" + number_text(now_) + ")");
+timer virtual_clock::call_at_in(const void* scope, double t, std::function<void()> f) {
+    if (!(t > now_))
+        throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now (" +
+                                    number_text(now_) + ")");
     auto st = std::make_shared<timer::state>();
     st->f = std::move(f);
-    due_[t].push_back({nullptr, nullptr, st});
+    due_[t].push_back({nullptr, nullptr, st, scope});
     ++waiting_;
     return timer(st);
 }
 
 void virtual_clock::set_time(double t) {
     if (!(t > now_)) {
-        throw std::invalid_argument("Time must be > " + number_text(now_) + " but is " + number_text(t));
+        throw std::invalid_argument("Time must be > " + number_text(now_) + " but is " +
+                                    number_text(t));
     }
     now_ = t;
     // Everything due by t, by deadline, and within a deadline in the order it was set; the
@@ -192,7 +214,8 @@ void virtual_clock::drop_cancelled_timers() const {
     while (!due_.empty()) {
         auto& batch = due_.begin()->second;
         bool live = false;
-        for (const entry& e : batch) live = live || e.waiter != nullptr || !e.timed->cancelled;
+        for (const entry& e : batch)
+            live = live || e.waiter != nullptr || !e.timed->cancelled;
         if (live) return;
         due_.erase(due_.begin());
     }
@@ -206,6 +229,29 @@ std::optional<double> virtual_clock::next_event() const {
 
 std::size_t virtual_clock::waiting() const noexcept {
     return waiting_;
+}
+
+void virtual_clock::cancel_scope(const void* scope) {
+    if (scope == nullptr) return;
+    for (auto it = due_.begin(); it != due_.end();) {
+        auto& batch = it->second;
+        std::size_t kept = 0;
+        for (entry& e : batch) {
+            if (e.scope != scope) {
+                batch[kept++] = std::move(e);
+                continue;
+            }
+            --waiting_;
+            if (e.waiter != nullptr) {
+                *e.cancelled = true;
+                e.waiter->wake();
+            } else {
+                e.timed->cancelled = true;
+            }
+        }
+        batch.resize(kept);
+        it = batch.empty() ? due_.erase(it) : std::next(it);
+    }
 }
 
 void virtual_clock::cancel_all() {

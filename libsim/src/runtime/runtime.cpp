@@ -102,6 +102,7 @@ runtime::runtime(runtime_options options)
       scheduler_(std::make_unique<scheduler_link>()) {}
 
 runtime::~runtime() {
+    if (attached_ && current_runtime == this) detach();
     if (thread_.joinable()) {
         stop();
         thread_.join();
@@ -114,7 +115,8 @@ runtime* runtime::current() noexcept {
 
 void runtime::enter() {
     if (current_runtime != nullptr) {
-        throw std::logic_error("this thread already runs runtime " + current_runtime->options_.name);
+        throw std::logic_error("this thread already runs runtime " +
+                               current_runtime->options_.name);
     }
     current_runtime = this;
     stop_requested_ = false;
@@ -136,9 +138,11 @@ void runtime::report(std::exception_ptr e) noexcept {
     } catch (const cancelled&) {
         // Called off on purpose (a removed agent, a shutdown): the fiber's normal end.
     } catch (const std::exception& ex) {
-        log::get("runtime")->error("{}: a fiber ended with an exception: {}", options_.name, ex.what());
+        log::get("runtime")->error("{}: a fiber ended with an exception: {}", options_.name,
+                                   ex.what());
     } catch (...) {
-        log::get("runtime")->error("{}: a fiber ended with an exception of unknown type", options_.name);
+        log::get("runtime")->error("{}: a fiber ended with an exception of unknown type",
+                                   options_.name);
     }
 }
 
@@ -221,6 +225,21 @@ void runtime::start() {
             log::get("runtime")->error("{}: {}", options_.name, e.what());
         }
     });
+}
+
+void runtime::attach() {
+    enter();
+    attached_ = true;
+}
+
+void runtime::detach() {
+    if (!attached_) return;
+    if (current_runtime != this)
+        throw std::logic_error("runtime::detach: not on the attached thread");
+    request_stop_here();
+    wait_for_fibers();
+    attached_ = false;
+    leave();
 }
 
 void runtime::stop() {

@@ -39,9 +39,8 @@ struct channel_options {
     std::size_t max_queued = std::size_t{4} << 20;
     /// TLS and in-process settings.
     transport_options transport;
-    /// Called on the runtime's thread after each message is received (held or delivered): lets
-    /// a container notice replies while it waits for quiescence.
-    std::function<void()> on_receive;
+    /// Start holding received messages (see `channel::hold_incoming`) before the first arrives.
+    bool hold_incoming = false;
 };
 
 /// Per-connection counters, readable at run time.
@@ -52,11 +51,12 @@ struct channel_stats {
     std::uint64_t bytes_out = 0;  ///< headers included
     std::uint64_t requests_in = 0;
     std::uint64_t requests_out = 0;
-    std::uint64_t timeouts = 0;         ///< sends that gave up
-    std::uint64_t late_replies = 0;     ///< replies that came after their send gave up (dropped)
-    std::uint64_t unknown_replies = 0;  ///< replies to no request of ours (dropped)
-    std::uint64_t errors = 0;           ///< protocol errors; the connection closed on the first
-    std::uint64_t messages_sent = 0;    ///< requests and replies queued for the peer
+    std::uint64_t timeouts = 0;           ///< sends that gave up
+    std::uint64_t late_replies = 0;       ///< replies that came after their send gave up (dropped)
+    std::uint64_t unknown_replies = 0;    ///< replies to no request of ours (dropped)
+    std::uint64_t errors = 0;             ///< protocol errors; the connection closed on the first
+    std::uint64_t messages_sent = 0;      ///< requests and replies queued for the peer
+    std::uint64_t messages_received = 0;  ///< requests and replies read (held ones included)
 };
 
 class channel;
@@ -141,7 +141,14 @@ class channel {
     /// deliver the messages between containers in a canonical order (deterministic stepping).
     void hold_incoming(bool on) noexcept;
     std::size_t held() const noexcept;
-    std::size_t release_held();
+    /// The i-th held message (0: the oldest), to look at before releasing it.
+    const message& held_message(std::size_t i) const;
+    /// Delivers up to `max` held messages, oldest first; returns how many.
+    std::size_t release_held(std::size_t max = static_cast<std::size_t>(-1));
+    /// Called on the runtime's thread after each message is read (held or delivered), when a
+    /// pending call gives up, and when the channel ends: lets a container notice replies while
+    /// it waits for quiescence, or look at held messages as they come.
+    void on_activity(std::function<void()> callback);
     /// Requests sent and not yet answered (nor given up).
     std::size_t pending_calls() const noexcept;
 

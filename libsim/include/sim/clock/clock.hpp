@@ -10,7 +10,7 @@ namespace sim {
 
 /// A timer from `call_at`/`call_in`; cancelling it keeps its function from running.
 class timer {
-public:
+  public:
     timer() = default;
     /// Keeps the function from running if it has not started. Idempotent.
     void cancel() noexcept;
@@ -20,7 +20,7 @@ public:
     struct state;
     explicit timer(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
 
-private:
+  private:
     std::shared_ptr<state> state_;
 };
 
@@ -29,7 +29,7 @@ private:
 /// told, for simulation). All members run on the container's runtime thread; the waiting ones
 /// suspend only the calling fiber.
 class clock {
-public:
+  public:
     virtual ~clock() = default;
 
     /// Seconds on this clock's scale: since the clock was made (real), or the time last set
@@ -40,7 +40,7 @@ public:
 
     /// Suspends the calling fiber until `now() >= t`. Throws `std::invalid_argument` unless
     /// `t > now()`, and `sim::cancelled` when the clock is shut down first.
-    virtual void sleep_until(double t) = 0;
+    void sleep_until(double t) { sleep_until_in(nullptr, t); }
     /// Suspends the calling fiber for `dt > 0` seconds.
     void sleep_for(double dt);
     /// Until a date, which must be later than `utcnow()` (aiomas: "Date ... is in the past").
@@ -48,7 +48,9 @@ public:
 
     /// Runs `f` in a new fiber at time `t > now()`, in the order timers and sleeps were set for
     /// the same time. The returned timer cancels it.
-    virtual timer call_at(double t, std::function<void()> f) = 0;
+    timer call_at(double t, std::function<void()> f) {
+        return call_at_in(nullptr, t, std::move(f));
+    }
     timer call_in(double dt, std::function<void()> f);
     timer call_at(utc_time date, std::function<void()> f);
 
@@ -58,7 +60,16 @@ public:
     /// Whether time moves only when told.
     virtual bool is_virtual() const noexcept { return false; }
 
-protected:
+    /// Scopes: sleeps and timers tagged with a scope (any address that identifies an owner, such
+    /// as an agent) can be cancelled together by `cancel_scope`, which wakes the scope's sleeping
+    /// fibers with `sim::cancelled` and cancels its timers. Views such as an agent's clock build
+    /// on these; a plain `sleep_until`/`call_at` has no scope.
+    virtual void sleep_until_in(const void* scope, double t) = 0;
+    virtual timer call_at_in(const void* scope, double t, std::function<void()> f) = 0;
+    /// Costs time in proportion to everything waiting on the clock.
+    virtual void cancel_scope(const void* scope) = 0;
+
+  protected:
     /// `date` on this clock's scale; throws `std::invalid_argument` when it is not later than now.
     double to_clock_time(utc_time date) const;
 };

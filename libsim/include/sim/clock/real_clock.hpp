@@ -16,21 +16,23 @@ class fiber_waiter;
 /// AsyncioClock counts from the loop's), `utcnow()` reads the system clock, and sleeps and
 /// timers are fiber timers of the runtime.
 class real_clock final : public clock {
-public:
+  public:
     real_clock();
     ~real_clock() override;
 
     double now() const override;
     utc_time utcnow() const override;
-    void sleep_until(double t) override;
-    timer call_at(double t, std::function<void()> f) override;
+    void sleep_until_in(const void* scope, double t) override;
+    timer call_at_in(const void* scope, double t, std::function<void()> f) override;
+    void cancel_scope(const void* scope) override;
     using clock::call_at;
     using clock::sleep_until;
     void cancel_all() override;
 
-private:
+  private:
     struct sleeper {
         detail::fiber_waiter* waiter;
+        const void* scope = nullptr;
         bool cancelled = false;
     };
     std::chrono::steady_clock::time_point start_;

@@ -13,7 +13,7 @@ namespace sim {
 /// A point in UTC with microsecond resolution. Its text form is arrow's `str()`, ISO 8601 with an
 /// offset: `2016-01-01T12:31:30+00:00`, with `.500000` when there are microseconds.
 class utc_time {
-public:
+  public:
     using duration = std::chrono::microseconds;
     using time_point = std::chrono::sys_time<duration>;
 
@@ -41,7 +41,7 @@ public:
     /// it first, as aiomas' containers register arrow's.
     static serializer date_serializer();
 
-private:
+  private:
     time_point tp_{};
 };
 

@@ -20,7 +20,7 @@ class fiber_waiter;
 /// fibers run in FIFO order they run in that order too. A container's `step(t)` builds on this:
 /// set the time, then run until quiet.
 class virtual_clock final : public clock {
-public:
+  public:
     /// Starts at `start` (default: the Unix epoch) with `now() == init_time`.
     explicit virtual_clock(utc_time start = utc_time(), double init_time = 0);
     /// `start` in ISO 8601, as aiomas accepts it (`"2016-01-01T00:00:00+00:00"`).
@@ -29,8 +29,9 @@ public:
 
     double now() const override { return now_; }
     utc_time utcnow() const override { return start_.plus_seconds(now_); }
-    void sleep_until(double t) override;
-    timer call_at(double t, std::function<void()> f) override;
+    void sleep_until_in(const void* scope, double t) override;
+    timer call_at_in(const void* scope, double t, std::function<void()> f) override;
+    void cancel_scope(const void* scope) override;
     using clock::call_at;
     using clock::sleep_until;
     void cancel_all() override;
@@ -46,11 +47,12 @@ public:
     std::size_t waiting() const noexcept;
     utc_time start() const noexcept { return start_; }
 
-private:
+  private:
     struct entry {
-        detail::fiber_waiter* waiter = nullptr;  // a sleeping fiber ...
-        bool* cancelled = nullptr;               // ... told when the clock shuts down
+        detail::fiber_waiter* waiter = nullptr;    // a sleeping fiber ...
+        bool* cancelled = nullptr;                 // ... told when the clock shuts down
         std::shared_ptr<sim::timer::state> timed;  // or a timer
+        const void* scope = nullptr;
     };
     void drop_cancelled_timers() const;
 

@@ -1,5 +1,6 @@
 #pragma once
-/// The runtime: one thread, one `boost::asio::io_context`, one Boost.Fiber scheduler (design.md §2).
+/// The runtime: one thread, one `boost::asio::io_context`, one Boost.Fiber scheduler (design.md
+/// §2).
 
 #include <atomic>
 #include <chrono>
@@ -49,7 +50,7 @@ void asan_unregister_stack(void* top) noexcept;
 
 template <class Alloc>
 class sanitized_stack {
-public:
+  public:
     explicit sanitized_stack(std::size_t size) : alloc_(size) {}
     boost::context::stack_context allocate() {
         boost::context::stack_context sctx = alloc_.allocate();
@@ -67,7 +68,7 @@ public:
         alloc_.deallocate(sctx);
     }
 
-private:
+  private:
     Alloc alloc_;
 };
 
@@ -95,7 +96,7 @@ struct runtime_options {
 /// Use `run(main)` on the current thread, or `start()` for a thread of its own. `spawn`, `invoke`
 /// and `stop` are thread-safe; everything else belongs to the runtime's thread.
 class runtime {
-public:
+  public:
     explicit runtime(runtime_options options = {});
     /// Stops and joins a thread started with `start()`.
     ~runtime();
@@ -111,6 +112,14 @@ public:
 
     /// Starts the runtime on a new thread and returns; it runs until `stop()`.
     void start();
+    /// Makes the calling thread this runtime's thread from now on, without a main fiber: the
+    /// thread's own code acts as one, and whenever it waits (a reply, a sleep, `wait_idle`) the
+    /// runtime's other fibers and I/O run. Lets `main()` own a container and drive it directly.
+    /// Throws `std::logic_error` when the thread already runs a runtime.
+    void attach();
+    /// Ends what `attach` began: stops the runtime (stop hooks), waits for its fibers to finish,
+    /// and gives the thread back. The destructor does it for an attached runtime.
+    void detach();
     /// Asks the runtime to stop: run the stop hooks, then end `run`/the thread once every fiber
     /// has finished. Thread-safe and idempotent.
     void stop();
@@ -153,7 +162,7 @@ public:
     /// The runtime running on the calling thread, or nullptr.
     static runtime* current() noexcept;
 
-private:
+  private:
     struct hooks;
     struct scheduler_link;
 
@@ -175,6 +184,7 @@ private:
     std::atomic<std::size_t> live_{0};
     std::atomic<bool> stopping_{false};
     bool stop_requested_ = false;  // runtime thread only
+    bool attached_ = false;
     boost::fibers::mutex mutex_;
     boost::fibers::condition_variable changed_;  // a fiber ended, or a stop was requested
     std::unique_ptr<hooks> hooks_;
@@ -218,7 +228,8 @@ void runtime::launch(F&& f) {
 
 template <class F>
 void runtime::spawn(F&& f) {
-    if (stopping() && current() != this) throw std::logic_error("runtime " + options_.name + " has stopped");
+    if (stopping() && current() != this)
+        throw std::logic_error("runtime " + options_.name + " has stopped");
     live_.fetch_add(1, std::memory_order_acq_rel);
     if (current() == this) {
         launch(std::forward<F>(f));
