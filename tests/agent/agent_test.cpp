@@ -9,7 +9,7 @@
 #include <sim/agent/registry.hpp>
 #include <sim/core/error.hpp>
 
-#include "agent/vector_agents.hpp"
+#include "agent/test_agents.hpp"
 #include "support/net.hpp"
 
 using namespace std::chrono_literals;
@@ -27,34 +27,8 @@ std::string remote_message(const std::function<void()>& call) {
     return "(no error)";
 }
 
-class counter : public sim::agent {
-  public:
-    explicit counter(sim::container& c, int start = 0) : agent(c), n(start) {
-        expose("add", &counter::add, sim::arg("k") = 1);
-        expose("get", [this] { return n; });
-    }
-    int add(int k) { return n += k; }
-    int n;
-};
-
-// Sleeps one time unit at a time, forever, counting its wake-ups.
-class ticker : public sim::agent {
-  public:
-    explicit ticker(sim::container& c, double period = 1) : agent(c), period_(period) {
-        start(&ticker::run);
-    }
-    void run() {
-        for (;;) {
-            clock().sleep_for(period_);
-            ++ticks;
-        }
-    }
-    int ticks = 0;
-    bool ended = false;
-
-  private:
-    double period_;
-};
+using sim_test::counter;
+using sim_test::ticker;
 
 }  // namespace
 

@@ -23,28 +23,24 @@ bool agent_clock::is_virtual() const noexcept {
 }
 
 void agent_clock::cancel_all() {
-    owner_->container_->clock().cancel_scope(owner_);
+    owner_->scope_.cancel();
 }
 
-void agent_clock::cancel_scope(const void* scope) {
-    owner_->container_->clock().cancel_scope(scope != nullptr ? scope : owner_);
-}
-
-void agent_clock::sleep_until_in(const void* scope, double t) {
+void agent_clock::sleep_until_in(clock_scope* scope, double t) {
     if (owner_->removed_) throw cancelled("agent " + owner_->address() + " was removed");
     try {
-        owner_->container_->clock().sleep_until_in(scope != nullptr ? scope : owner_, t);
+        owner_->container_->clock().sleep_until_in(scope != nullptr ? scope : &owner_->scope_, t);
     } catch (const cancelled&) {
         if (owner_->removed_) throw cancelled("agent " + owner_->address() + " was removed");
         throw;
     }
 }
 
-timer agent_clock::call_at_in(const void* scope, double t, std::function<void()> f) {
+timer agent_clock::call_at_in(clock_scope* scope, double t, std::function<void()> f) {
     if (owner_->removed_) throw cancelled("agent " + owner_->address() + " was removed");
     agent* a = owner_;
     // A timer that fired just before the agent went must not touch it: `life` tells.
-    return a->container_->clock().call_at_in(scope != nullptr ? scope : a, t,
+    return a->container_->clock().call_at_in(scope != nullptr ? scope : &a->scope_, t,
                                              [life = a->life(), a, f = std::move(f)] {
                                                  if (life.expired() || a->removed_) return;
                                                  agent::busy_guard guard(a);

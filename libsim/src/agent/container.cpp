@@ -213,7 +213,7 @@ void container::unregister_agent(agent& a) noexcept {
     if (!a.removed_) {
         a.removed_ = true;
         agents_.remove(a.id_);
-        clock_->cancel_scope(&a);
+        a.scope_.cancel();
         --live_agents_;
     }
     slots_[*index].a = nullptr;
@@ -237,7 +237,7 @@ void container::remove(agent& a) {
     if (a.removed_) return;
     a.removed_ = true;
     agents_.remove(a.id_);
-    if (!shutting_down_) clock_->cancel_scope(&a);  // at shutdown cancel_all did it for all
+    a.scope_.cancel();
     --live_agents_;
     if (a.busy_ > 0) {
         ++removed_pending_;  // destroyed when its last fiber or call ends (reap)
@@ -312,12 +312,13 @@ void container::classify(link& l) {
     auto log = log::get("agent");
     if (l.outgoing) {
         // Our first request on it was the hello (id 0), and nothing can come before its answer.
+        // The answer stays held like any message from a peer: the connecting fiber resumes when
+        // the coordinator delivers it, in canonical order, not when the network brings it.
         if (m.type == message_type::result && m.id == value(0)) {
             const array* a = m.content.get_if<array>();
             if (a != nullptr && a->size() == 2 && (*a)[0].is_string() && (*a)[1] == value(true)) {
                 l.k = link::kind::peer;
                 l.peer_name = (*a)[0].as_string();
-                ch.release_held(1);
                 return;
             }
         }
@@ -399,15 +400,26 @@ rpc::proxy container::connect_remote(const sim::address& to, const std::string& 
     } else {
         entry = std::make_shared<peer_entry>();
         peers_.emplace(base, entry);
-        ++connecting_;
         try {
             channel_options o = options_.channel;
             o.hold_incoming = options_.coordinated;
-            rpc::connection conn = rpc::open_connection(to, &root_, o);
-            add_link(conn, true, base);
+            rpc::connection conn;
+            {
+                // Until the socket is up the container is not quiet: nothing counts it yet.
+                ++connecting_;
+                struct done_guard {
+                    container* c;
+                    ~done_guard() {
+                        --c->connecting_;
+                        c->notify();
+                    }
+                } done{this};
+                conn = rpc::open_connection(to, &root_, o);
+                add_link(conn, true, base);
+            }
             if (options_.coordinated) {
                 // Tells the peer who we are, so that it can order our messages canonically; its
-                // answer tells us who it is (classify reads it before it gets here).
+                // answer, held and delivered like any other, tells us who it is.
                 try {
                     conn.remote().call("container/hello", name_, base);
                 } catch (const remote_error&) {
@@ -415,7 +427,6 @@ rpc::proxy container::connect_remote(const sim::address& to, const std::string& 
                 }
             }
             entry->conn = conn;
-            entry->connecting = false;
             std::weak_ptr<void> alive = alive_;
             conn.on_close(
                 [this, alive, base, weak = std::weak_ptr<peer_entry>(entry)](const std::string&) {
@@ -425,13 +436,12 @@ rpc::proxy container::connect_remote(const sim::address& to, const std::string& 
                 });
         } catch (...) {
             entry->error = std::current_exception();
-            entry->connecting = false;
-            peers_.erase(base);
+            auto found = peers_.find(base);
+            if (found != peers_.end() && found->second == entry) peers_.erase(found);
         }
-        --connecting_;
+        entry->connecting = false;
         for (detail::fiber_waiter* w : std::exchange(entry->waiters, {}))
             w->wake();
-        notify();
         if (entry->error) std::rethrow_exception(entry->error);
     }
     rpc::proxy root = entry->conn.remote();
@@ -454,7 +464,9 @@ std::size_t container::pending_calls() const {
 container_counts container::counts() const {
     container_counts c = retired_;
     for (const auto& l : links_) {
-        if (l->k != link::kind::peer) continue;
+        // An outgoing link whose hello is unanswered counts as a peer's: if the answer shows a
+        // foreign peer, the hello leaves the counts again, and the totals balance.
+        if (l->k != link::kind::peer && !(l->k == link::kind::unknown && l->outgoing)) continue;
         const sim::channel& ch = l->conn.channel();
         c.sent += ch.stats().messages_sent;
         c.received += ch.stats().messages_received;

@@ -13,6 +13,12 @@
 
 #include "codec/float_repr.hpp"
 
+// A sleeping fiber links a node on its own stack into its scope and unlinks it before it
+// returns; GCC cannot see the unlink and warns.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+
 namespace sim {
 
 struct timer::state {
@@ -20,13 +26,30 @@ struct timer::state {
     bool cancelled = false;
     bool fired = false;
     detail::fiber_waiter* waiting = nullptr;  // the real clock's timer fiber, to wake on cancel
+    // Its link into a scope, and where the virtual clock keeps it (to forget it when cancelled).
+    struct scope_link : clock_scope::node {
+        state* owner = nullptr;
+        virtual_clock* clock = nullptr;
+        double at = 0;
+        std::size_t index = 0;
+    } link;
+
+    state() { link.owner = this; }
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+    ~state() { link.unlink(); }
+
+    void cancel() noexcept {
+        cancelled = true;
+        f = nullptr;
+        link.unlink();
+        if (waiting != nullptr) std::exchange(waiting, nullptr)->wake();
+    }
 };
 
 void timer::cancel() noexcept {
     if (!state_ || state_->fired || state_->cancelled) return;
-    state_->cancelled = true;
-    state_->f = nullptr;
-    if (state_->waiting != nullptr) std::exchange(state_->waiting, nullptr)->wake();
+    state_->cancel();
 }
 
 bool timer::pending() const noexcept {
@@ -92,36 +115,55 @@ utc_time real_clock::utcnow() const {
     return utc_time::now();
 }
 
-void real_clock::sleep_until_in(const void* scope, double t) {
+void real_clock::cancel_sleep(clock_scope::node& n) noexcept {
+    auto& me = static_cast<sleeper&>(n);
+    if (me.waiter->done()) return;
+    me.cancelled = true;
+    me.waiter->wake();
+}
+
+void real_clock::sleep_until_in(clock_scope* scope, double t) {
     if (!(t > now()))
         throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now");
     if (shut_down_) throw cancelled("the clock has shut down");
     detail::fiber_waiter waiter;
-    sleeper me{&waiter, scope};
+    sleeper me(&waiter);
+    if (scope != nullptr) {
+        me.on_cancel = &cancel_sleep;
+        scope->link(me);
+    }
     auto it = sleepers_.insert(sleepers_.end(), &me);
     auto deadline = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                  std::chrono::duration<double>(t));
     waiter.wait_until(deadline);
     sleepers_.erase(it);
+    me.unlink();
     if (me.cancelled)
-        throw cancelled(scope != nullptr && !shut_down_ ? "cancelled" : "the clock has shut down");
+        throw cancelled(shut_down_ ? "the clock has shut down" : "the sleep was cancelled");
 }
 
-timer real_clock::call_at_in(const void* scope, double t, std::function<void()> f) {
+timer real_clock::call_at_in(clock_scope* scope, double t, std::function<void()> f) {
     if (!(t > now()))
         throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now");
     auto st = std::make_shared<timer::state>();
     st->f = std::move(f);
+    if (scope != nullptr) {
+        st->link.on_cancel = [](clock_scope::node& n) noexcept {
+            static_cast<timer::state::scope_link&>(n).owner->cancel();
+        };
+        scope->link(st->link);
+    }
     auto deadline = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                  std::chrono::duration<double>(t));
-    current_runtime().spawn([this, st, deadline, scope] {
+    current_runtime().spawn([this, st, deadline] {
         detail::fiber_waiter waiter;
-        sleeper me{&waiter, scope};
+        sleeper me(&waiter);
         st->waiting = &waiter;
         auto it = sleepers_.insert(sleepers_.end(), &me);
         waiter.wait_until(deadline);
         sleepers_.erase(it);
         st->waiting = nullptr;
+        st->link.unlink();
         if (st->cancelled || me.cancelled) return;
         st->fired = true;
         auto run = std::move(st->f);
@@ -140,16 +182,6 @@ void real_clock::cancel_all() {
     }
 }
 
-void real_clock::cancel_scope(const void* scope) {
-    if (scope == nullptr) return;
-    for (sleeper* s : sleepers_) {
-        if (s->scope == scope && !s->waiter->done()) {
-            s->cancelled = true;
-            s->waiter->wake();
-        }
-    }
-}
-
 // ---- virtual time ------------------------------------------------------------------------------
 
 virtual_clock::virtual_clock(utc_time start, double init_time) : start_(start), now_(init_time) {}
@@ -157,28 +189,90 @@ virtual_clock::virtual_clock(std::string_view start, double init_time)
     : virtual_clock(utc_time::parse(start), init_time) {}
 virtual_clock::~virtual_clock() = default;
 
-void virtual_clock::sleep_until_in(const void* scope, double t) {
-    if (!(t > now_))
+struct virtual_clock::sleep_node : clock_scope::node {
+    virtual_clock* clock = nullptr;
+    detail::fiber_waiter* waiter = nullptr;
+    bool* cancelled = nullptr;
+    double at = 0;
+    std::size_t index = 0;
+};
+
+void virtual_clock::cancel_sleep(clock_scope::node& n) noexcept {
+    auto& me = static_cast<sleep_node&>(n);
+    me.clock->forget(me.at, me.index);
+    // Its time may have come already (woken, not yet run): it still ends cancelled.
+    *me.cancelled = true;
+    if (!me.waiter->done()) me.waiter->wake();
+}
+
+void virtual_clock::cancel_timer(clock_scope::node& n) noexcept {
+    auto& link = static_cast<timer::state::scope_link&>(n);
+    virtual_clock* clock = link.clock;
+    const double at = link.at;
+    const std::size_t index = link.index;
+    link.owner->cancel();
+    clock->forget(at, index);  // may drop the last reference to the timer: nothing touches it after
+}
+
+void virtual_clock::forget(double at, std::size_t index) noexcept {
+    auto it = due_.find(at);
+    if (it == due_.end()) return;
+    entry& e = it->second.entries[index];
+    if (e.waiter == nullptr && e.timed == nullptr) return;
+    e.waiter = nullptr;
+    e.timed = nullptr;
+    --waiting_;
+    if (--it->second.live == 0) due_.erase(it);
+}
+
+void virtual_clock::sleep_until_in(clock_scope* scope, double t) {
+    if (!(t > now_)) {
         throw std::invalid_argument("sleep_until: " + number_text(t) + " is not later than now (" +
                                     number_text(now_) + ")");
+    }
     if (shut_down_) throw cancelled("the clock has shut down");
     detail::fiber_waiter waiter;
     bool was_cancelled = false;
-    due_[t].push_back({&waiter, &was_cancelled, nullptr, scope});
+    bucket& b = due_[t];
+    const std::size_t index = b.entries.size();
+    b.entries.push_back({&waiter, &was_cancelled, nullptr});
+    ++b.live;
     ++waiting_;
+    sleep_node node;
+    if (scope != nullptr) {
+        node.on_cancel = &cancel_sleep;
+        node.clock = this;
+        node.waiter = &waiter;
+        node.cancelled = &was_cancelled;
+        node.at = t;
+        node.index = index;
+        scope->link(node);
+    }
     waiter.wait();
+    node.unlink();
     if (was_cancelled)
-        throw cancelled(scope != nullptr && !shut_down_ ? "cancelled" : "the clock has shut down");
+        throw cancelled(shut_down_ ? "the clock has shut down" : "the sleep was cancelled");
 }
 
-timer virtual_clock::call_at_in(const void* scope, double t, std::function<void()> f) {
-    if (!(t > now_))
+timer virtual_clock::call_at_in(clock_scope* scope, double t, std::function<void()> f) {
+    if (!(t > now_)) {
         throw std::invalid_argument("call_at: " + number_text(t) + " is not later than now (" +
                                     number_text(now_) + ")");
+    }
     auto st = std::make_shared<timer::state>();
     st->f = std::move(f);
-    due_[t].push_back({nullptr, nullptr, st, scope});
+    bucket& b = due_[t];
+    const std::size_t index = b.entries.size();
+    b.entries.push_back({nullptr, nullptr, st});
+    ++b.live;
     ++waiting_;
+    if (scope != nullptr) {
+        st->link.on_cancel = &cancel_timer;
+        st->link.clock = this;
+        st->link.at = t;
+        st->link.index = index;
+        scope->link(st->link);
+    }
     return timer(st);
 }
 
@@ -191,14 +285,17 @@ void virtual_clock::set_time(double t) {
     // Everything due by t, by deadline, and within a deadline in the order it was set; the
     // fibers run later in that same order (FIFO), so the order of wake-ups is deterministic.
     while (!due_.empty() && due_.begin()->first <= t) {
-        std::vector<entry> batch = std::move(due_.begin()->second);
+        std::vector<entry> batch = std::move(due_.begin()->second.entries);
         due_.erase(due_.begin());
         for (entry& e : batch) {
-            --waiting_;
             if (e.waiter != nullptr) {
+                --waiting_;
                 e.waiter->wake();
-            } else if (!e.timed->cancelled) {
-                auto st = e.timed;
+            } else if (e.timed != nullptr) {
+                --waiting_;
+                e.timed->link.unlink();  // due: its scope can no longer take it back
+                if (e.timed->cancelled) continue;
+                auto st = std::move(e.timed);
                 current_runtime().spawn([st] {
                     if (st->cancelled) return;
                     st->fired = true;
@@ -212,11 +309,14 @@ void virtual_clock::set_time(double t) {
 
 void virtual_clock::drop_cancelled_timers() const {
     while (!due_.empty()) {
-        auto& batch = due_.begin()->second;
+        const auto& batch = due_.begin()->second.entries;
         bool live = false;
         for (const entry& e : batch)
-            live = live || e.waiter != nullptr || !e.timed->cancelled;
+            live = live || e.waiter != nullptr || (e.timed != nullptr && !e.timed->cancelled);
         if (live) return;
+        for (const entry& e : batch) {
+            if (e.timed != nullptr) --waiting_;
+        }
         due_.erase(due_.begin());
     }
 }
@@ -231,38 +331,15 @@ std::size_t virtual_clock::waiting() const noexcept {
     return waiting_;
 }
 
-void virtual_clock::cancel_scope(const void* scope) {
-    if (scope == nullptr) return;
-    for (auto it = due_.begin(); it != due_.end();) {
-        auto& batch = it->second;
-        std::size_t kept = 0;
-        for (entry& e : batch) {
-            if (e.scope != scope) {
-                batch[kept++] = std::move(e);
-                continue;
-            }
-            --waiting_;
-            if (e.waiter != nullptr) {
-                *e.cancelled = true;
-                e.waiter->wake();
-            } else {
-                e.timed->cancelled = true;
-            }
-        }
-        batch.resize(kept);
-        it = batch.empty() ? due_.erase(it) : std::next(it);
-    }
-}
-
 void virtual_clock::cancel_all() {
     shut_down_ = true;
-    for (auto& [t, batch] : std::exchange(due_, {})) {
-        for (entry& e : batch) {
+    for (auto& [t, b] : std::exchange(due_, {})) {
+        for (entry& e : b.entries) {
             if (e.waiter != nullptr) {
                 *e.cancelled = true;
                 e.waiter->wake();
-            } else {
-                e.timed->cancelled = true;
+            } else if (e.timed != nullptr) {
+                e.timed->cancel();
             }
         }
     }

@@ -1,6 +1,11 @@
 #include <sim/runtime/runtime.hpp>
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <new>
 
 #include <map>
 #include <mutex>
@@ -84,6 +89,62 @@ extern "C" void __asan_handle_no_return() {
 
 namespace sim {
 
+namespace detail {
+
+namespace {
+std::size_t page_size() noexcept {
+    static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return size;
+}
+}  // namespace
+
+stack_pool::stack_pool(std::size_t stack_size) {
+    const std::size_t page = page_size();
+    size_ = (std::max<std::size_t>(stack_size, 4 * page) + page - 1) / page * page;
+}
+
+stack_pool::~stack_pool() {
+    for (const chunk& c : chunks_)
+        ::munmap(c.base, c.bytes);
+}
+
+boost::context::stack_context stack_pool::allocate() {
+    char* bottom = nullptr;
+    if (!free_.empty()) {
+        bottom = static_cast<char*>(free_.back());
+        free_.pop_back();
+    } else {
+        if (next_ == end_) {
+            // Chunks grow with use: 16 stacks, then twice as many each time, up to 1024.
+            const std::size_t count = std::min<std::size_t>(
+                std::size_t{16} << std::min<std::size_t>(chunks_.size(), 6), 1024);
+            const std::size_t bytes = count * size_;
+            void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (base == MAP_FAILED) throw std::bad_alloc();
+            chunks_.push_back({base, bytes});
+            next_ = static_cast<char*>(base);
+            end_ = next_ + bytes;
+        }
+        bottom = next_;
+        next_ += size_;
+    }
+    boost::context::stack_context sctx;
+    sctx.size = size_;
+    sctx.sp = bottom + size_;
+    return sctx;
+}
+
+void stack_pool::deallocate(boost::context::stack_context& sctx) noexcept {
+    try {
+        free_.push_back(static_cast<char*>(sctx.sp) - sctx.size);
+    } catch (...) {
+        // Out of memory for the free list: the stack stays mapped, unused, until the runtime goes.
+    }
+}
+
+}  // namespace detail
+
 struct runtime::hooks {
     std::map<std::uint64_t, std::function<void()>> entries;
     std::uint64_t next_id = 1;
@@ -96,7 +157,8 @@ struct runtime::scheduler_link {
 runtime::runtime(runtime_options options)
     : options_(std::move(options)),
       work_(boost::asio::make_work_guard(io_)),
-      pooled_stacks_(options_.stack_size),
+      pooled_stacks_(
+          detail::pooled_stack(std::make_shared<detail::stack_pool>(options_.stack_size))),
       guarded_stacks_(options_.stack_size),
       hooks_(std::make_unique<hooks>()),
       scheduler_(std::make_unique<scheduler_link>()) {}

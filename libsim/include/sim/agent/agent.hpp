@@ -54,9 +54,8 @@ class agent_clock final : public sim::clock {
     utc_time utcnow() const override;
     void cancel_all() override;
     bool is_virtual() const noexcept override;
-    void sleep_until_in(const void* scope, double t) override;
-    timer call_at_in(const void* scope, double t, std::function<void()> f) override;
-    void cancel_scope(const void* scope) override;
+    void sleep_until_in(clock_scope* scope, double t) override;
+    timer call_at_in(clock_scope* scope, double t, std::function<void()> f) override;
 
   private:
     agent* owner_;
@@ -145,6 +144,7 @@ class agent {
     std::string id_;
     rpc::router router_;
     detail::agent_clock clock_;
+    clock_scope scope_;  // the agent's sleeps and timers, cancelled when it is removed
     sim::rng rng_;
     std::shared_ptr<void> life_;  // made on first need; timers that fire late check it
     std::uint32_t busy_ = 0;

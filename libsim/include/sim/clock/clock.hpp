@@ -8,6 +8,51 @@
 
 namespace sim {
 
+/// Sleeps and timers that end together: an agent's, when the agent is removed. Pass one to
+/// `clock::sleep_until_in` and `clock::call_at_in`; `cancel()` then wakes the scope's sleeping
+/// fibers with `sim::cancelled` and cancels its timers, in time proportional to their number.
+/// Not copyable or movable: the clock links its waits into it.
+class clock_scope {
+  public:
+    /// One wait linked into a scope; what cancelling it does is the clock's business.
+    struct node {
+        node* prev = nullptr;
+        node* next = nullptr;
+        void (*on_cancel)(node&) noexcept = nullptr;
+        bool linked() const noexcept { return prev != nullptr; }
+        void unlink() noexcept {
+            if (prev == nullptr) return;
+            prev->next = next;
+            next->prev = prev;
+            prev = next = nullptr;
+        }
+    };
+
+    clock_scope() noexcept { head_.prev = head_.next = &head_; }
+    clock_scope(const clock_scope&) = delete;
+    clock_scope& operator=(const clock_scope&) = delete;
+    ~clock_scope() { cancel(); }
+
+    void link(node& n) noexcept {
+        n.next = &head_;
+        n.prev = head_.prev;
+        head_.prev->next = &n;
+        head_.prev = &n;
+    }
+    /// Cancels every wait of the scope; waits added later are not affected.
+    void cancel() noexcept {
+        while (head_.next != &head_) {
+            node* n = head_.next;
+            n->unlink();
+            n->on_cancel(*n);
+        }
+    }
+    bool empty() const noexcept { return head_.next == &head_; }
+
+  private:
+    node head_;
+};
+
 /// A timer from `call_at`/`call_in`; cancelling it keeps its function from running.
 class timer {
   public:
@@ -60,14 +105,9 @@ class clock {
     /// Whether time moves only when told.
     virtual bool is_virtual() const noexcept { return false; }
 
-    /// Scopes: sleeps and timers tagged with a scope (any address that identifies an owner, such
-    /// as an agent) can be cancelled together by `cancel_scope`, which wakes the scope's sleeping
-    /// fibers with `sim::cancelled` and cancels its timers. Views such as an agent's clock build
-    /// on these; a plain `sleep_until`/`call_at` has no scope.
-    virtual void sleep_until_in(const void* scope, double t) = 0;
-    virtual timer call_at_in(const void* scope, double t, std::function<void()> f) = 0;
-    /// Costs time in proportion to everything waiting on the clock.
-    virtual void cancel_scope(const void* scope) = 0;
+    /// The same, belonging to `scope` (nullptr: none), which can cancel them together.
+    virtual void sleep_until_in(clock_scope* scope, double t) = 0;
+    virtual timer call_at_in(clock_scope* scope, double t, std::function<void()> f) = 0;
 
   protected:
     /// `date` on this clock's scale; throws `std::invalid_argument` when it is not later than now.

@@ -22,19 +22,19 @@ class real_clock final : public clock {
 
     double now() const override;
     utc_time utcnow() const override;
-    void sleep_until_in(const void* scope, double t) override;
-    timer call_at_in(const void* scope, double t, std::function<void()> f) override;
-    void cancel_scope(const void* scope) override;
+    void sleep_until_in(clock_scope* scope, double t) override;
+    timer call_at_in(clock_scope* scope, double t, std::function<void()> f) override;
     using clock::call_at;
     using clock::sleep_until;
     void cancel_all() override;
 
   private:
-    struct sleeper {
+    struct sleeper : clock_scope::node {
+        explicit sleeper(detail::fiber_waiter* w) noexcept : waiter(w) {}
         detail::fiber_waiter* waiter;
-        const void* scope = nullptr;
         bool cancelled = false;
     };
+    static void cancel_sleep(clock_scope::node& n) noexcept;
     std::chrono::steady_clock::time_point start_;
     std::list<sleeper*> sleepers_;
     bool shut_down_ = false;

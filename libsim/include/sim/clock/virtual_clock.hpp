@@ -29,9 +29,8 @@ class virtual_clock final : public clock {
 
     double now() const override { return now_; }
     utc_time utcnow() const override { return start_.plus_seconds(now_); }
-    void sleep_until_in(const void* scope, double t) override;
-    timer call_at_in(const void* scope, double t, std::function<void()> f) override;
-    void cancel_scope(const void* scope) override;
+    void sleep_until_in(clock_scope* scope, double t) override;
+    timer call_at_in(clock_scope* scope, double t, std::function<void()> f) override;
     using clock::call_at;
     using clock::sleep_until;
     void cancel_all() override;
@@ -50,16 +49,25 @@ class virtual_clock final : public clock {
   private:
     struct entry {
         detail::fiber_waiter* waiter = nullptr;    // a sleeping fiber ...
-        bool* cancelled = nullptr;                 // ... told when the clock shuts down
-        std::shared_ptr<sim::timer::state> timed;  // or a timer
-        const void* scope = nullptr;
+        bool* cancelled = nullptr;                 // ... told when it is cancelled
+        std::shared_ptr<sim::timer::state> timed;  // or a timer; neither: cancelled by its scope
     };
+    struct bucket {
+        std::vector<entry> entries;  // in registration order; positions never change
+        std::size_t live = 0;        // entries not cancelled by a scope
+    };
+    struct sleep_node;
+    friend struct sleep_node;
+    static void cancel_sleep(clock_scope::node& n) noexcept;
+    static void cancel_timer(clock_scope::node& n) noexcept;
+    // Takes a scope-cancelled wait out of its bucket (if its time has not come yet).
+    void forget(double at, std::size_t index) noexcept;
     void drop_cancelled_timers() const;
 
     utc_time start_;
     double now_;
-    mutable std::map<double, std::vector<entry>> due_;  // by deadline, in registration order
-    std::size_t waiting_ = 0;
+    mutable std::map<double, bucket> due_;  // by deadline
+    mutable std::size_t waiting_ = 0;
     bool shut_down_ = false;
 };
 

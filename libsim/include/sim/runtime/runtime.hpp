@@ -19,7 +19,9 @@
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/future.hpp>
 #include <boost/fiber/mutex.hpp>
-#include <boost/fiber/pooled_fixedsize_stack.hpp>
+#include <vector>
+
+#include <boost/context/stack_context.hpp>
 #include <boost/fiber/protected_fixedsize_stack.hpp>
 
 #include <sim/core/asio.hpp>
@@ -48,10 +50,51 @@ void asan_register_stack(void* top, std::size_t size) noexcept;
 void asan_unregister_stack(void* top) noexcept;
 #endif
 
+/// Fiber stacks of one size, carved from large anonymous mappings and recycled last-in,
+/// first-out. Freeing a stack writes nothing into it (Boost's pool links free blocks through
+/// their lowest bytes, which makes every freed stack fault in a page nobody used), and the
+/// mappings reserve no swap, so a million agents' stacks cost only the pages they touch.
+/// One runtime thread uses it.
+class stack_pool {
+  public:
+    explicit stack_pool(std::size_t stack_size);
+    ~stack_pool();
+    stack_pool(const stack_pool&) = delete;
+    stack_pool& operator=(const stack_pool&) = delete;
+    boost::context::stack_context allocate();
+    void deallocate(boost::context::stack_context& sctx) noexcept;
+    std::size_t stack_size() const noexcept { return size_; }
+
+  private:
+    std::size_t size_;
+    std::vector<void*> free_;  // bottoms of free stacks
+    struct chunk {
+        void* base;
+        std::size_t bytes;
+    };
+    std::vector<chunk> chunks_;
+    char* next_ = nullptr;  // the next never-used stack in the newest chunk
+    char* end_ = nullptr;
+};
+
+/// What a fiber is given: a share of its runtime's pool (copied into every fiber). Shared,
+/// because Boost.Fiber frees the stacks of finished fibers lazily, possibly after the runtime
+/// is gone.
+class pooled_stack {
+  public:
+    explicit pooled_stack(std::shared_ptr<stack_pool> pool) noexcept : pool_(std::move(pool)) {}
+    boost::context::stack_context allocate() { return pool_->allocate(); }
+    void deallocate(boost::context::stack_context& sctx) noexcept { pool_->deallocate(sctx); }
+
+  private:
+    std::shared_ptr<stack_pool> pool_;
+};
+
 template <class Alloc>
 class sanitized_stack {
   public:
     explicit sanitized_stack(std::size_t size) : alloc_(size) {}
+    explicit sanitized_stack(Alloc alloc) : alloc_(std::move(alloc)) {}
     boost::context::stack_context allocate() {
         boost::context::stack_context sctx = alloc_.allocate();
 #if defined(SIM_ASAN)
@@ -179,7 +222,7 @@ class runtime {
     runtime_options options_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-    detail::sanitized_stack<boost::fibers::pooled_fixedsize_stack> pooled_stacks_;
+    detail::sanitized_stack<detail::pooled_stack> pooled_stacks_;
     detail::sanitized_stack<boost::fibers::protected_fixedsize_stack> guarded_stacks_;
     std::atomic<std::size_t> live_{0};
     std::atomic<bool> stopping_{false};
