@@ -133,7 +133,11 @@ TEST_CASE("step waits for the replies its agents wait for", "[agent][step]") {
 }
 
 TEST_CASE("100,000 agents step together", "[agent][step][scale]") {
+#if defined(__SANITIZE_ADDRESS__)
+    sim::runtime rt;  // AddressSanitizer's frames need the default stacks
+#else
     sim::runtime rt({.stack_size = 16 * 1024});
+#endif
     rt.run([&] {
         sim::container c("tcp://127.0.0.1:0", virtual_options());
         constexpr int n = 100'000;
