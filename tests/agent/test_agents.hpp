@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sim/agent/agent.hpp>
 #include <sim/agent/container.hpp>
@@ -130,11 +131,13 @@ class gossip : public sim::agent {
     }
     void run() {
         std::vector<sim::proxy> ps;
-        for (const auto& url : peers_)
-            ps.push_back(connect(url));
         const std::string me = container().name() + "/" + id();
         for (int k = 0; k < rounds_; ++k) {
             clock().sleep_for(static_cast<double>(1 + rng().below(3)));
+            // Connects in the first step, once every peer has been spawned.
+            if (ps.empty())
+                for (const auto& url : peers_)
+                    ps.push_back(connect(url));
             for (auto& p : ps) {
                 start([this, p, me] {
                     auto answer = p.call<std::string>("note", me, clock().now());

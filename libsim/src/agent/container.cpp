@@ -66,6 +66,9 @@ struct container::link {
     bool outgoing = false;
     std::string peer_name;  // a peer's container name: the canonical order's first key
     std::string url;        // the base URL the opening side dialed: the last key
+    // Held messages that arrived before the last `settle`: the ones a coordinator's round
+    // delivers. Later arrivals (sent by peers already delivering) wait for the next round.
+    std::size_t deliverable = 0;
 };
 
 // A connection being opened or open to one peer container, shared by concurrent connects.
@@ -345,10 +348,12 @@ void container::classify(link& l) {
         }
     }
     l.k = link::kind::foreign;
-    log->warn(
-        "{}: {} is not a coordinated libsim container: its messages are delivered as they come, "
-        "outside the coordinator's canonical order",
-        name_, ch.peer());
+    // Our agents talking to an uncoordinated peer is worth a warning: their results may then
+    // depend on timing. A client calling in (a manager's user, a Python peer) is ordinary.
+    log->log(l.outgoing ? spdlog::level::warn : spdlog::level::debug,
+             "{}: {} is not a coordinated libsim container: its messages are delivered as they "
+             "come, outside the coordinator's canonical order",
+             name_, ch.peer());
     ch.hold_incoming(false);
     ch.release_held();
 }
@@ -517,13 +522,16 @@ void container::begin(double t) {
 
 container_counts container::settle() {
     settle_locally();
+    for (const auto& l : links_)
+        l->deliverable =
+            l->k == link::kind::peer && !l->conn.closed() ? l->conn.channel().held() : 0;
     return counts();
 }
 
 std::size_t container::deliver() {
     std::vector<link*> order;
     for (const auto& l : links_) {
-        if (l->k == link::kind::peer && !l->conn.closed() && l->conn.channel().held() > 0)
+        if (l->k == link::kind::peer && !l->conn.closed() && l->deliverable > 0)
             order.push_back(l.get());
     }
     // The canonical order: by the sending container's name, then the links it opened before
@@ -534,7 +542,7 @@ std::size_t container::deliver() {
     });
     std::size_t n = 0;
     for (link* l : order)
-        n += l->conn.channel().release_held();
+        n += l->conn.channel().release_held(std::exchange(l->deliverable, 0));
     return n;
 }
 

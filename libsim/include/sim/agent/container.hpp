@@ -134,8 +134,9 @@ class container {
     container_counts counts() const;
 
     /// For a coordinator (docs/step-protocol.md): `begin(t)` moves the virtual clock to `t`
-    /// (>= now); `settle()` waits until the container is locally quiet; `deliver()` hands the
-    /// held messages to their receivers in canonical order and returns how many.
+    /// (>= now); `settle()` waits until the container is locally quiet and notes what is held;
+    /// `deliver()` hands the messages held at the last `settle` to their receivers in canonical
+    /// order and returns how many (messages that came later wait for the next round).
     void begin(double t);
     container_counts settle();
     std::size_t deliver();
