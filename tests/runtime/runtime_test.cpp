@@ -93,7 +93,8 @@ TEST_CASE("busy fibers do not starve I/O", "[runtime]") {
         // Two fibers hand the CPU back and forth without ever blocking; the timer must still fire.
         for (int f = 0; f < 2; ++f) {
             sim::spawn([&] {
-                while (!fired) boost::this_fiber::yield();
+                while (!fired)
+                    boost::this_fiber::yield();
             });
         }
     });
@@ -140,7 +141,8 @@ TEST_CASE("stop hooks run when the runtime stops", "[runtime]") {
         rt.remove_stop_hook(id);
         // A fiber that waits for the stop, as a server's accept loop does.
         sim::spawn([&] {
-            while (!rt.stopping()) boost::this_fiber::sleep_for(1ms);
+            while (!rt.stopping())
+                boost::this_fiber::sleep_for(1ms);
             closed.push_back("loop");
         });
     });
@@ -183,4 +185,41 @@ TEST_CASE("a thread runs one runtime at a time", "[runtime]") {
     sim::runtime a, b;
     a.run([&] { CHECK_THROWS_AS(b.run([] {}), std::logic_error); });
     CHECK_THROWS_AS(sim::spawn([] {}), std::logic_error);
+}
+
+TEST_CASE("a timed wait woken just after its deadline is scheduled once", "[runtime]") {
+    // C and A time out together; the dispatcher makes both ready, C first, and C wakes A while A
+    // is already in the ready queue. Scheduling A again would link it twice and lose the fibers
+    // queued behind it.
+    sim::runtime rt;
+    rt.run([] {
+        using clock = std::chrono::steady_clock;
+        const auto d0 = clock::now() + std::chrono::milliseconds(2);
+        sim::detail::fiber_waiter* a_waiter = nullptr;
+        int a_returned = 0;
+        bool a_result = false;
+        sim::spawn([&] {
+            sim::detail::fiber_waiter w;
+            a_waiter = &w;
+            a_result = w.wait_until(d0 + std::chrono::microseconds(1));
+            ++a_returned;
+        });
+        sim::spawn([&] {
+            boost::this_fiber::sleep_until(d0);
+            a_waiter->wake();
+        });
+        boost::this_fiber::yield();  // both wait now
+        while (clock::now() < d0 + std::chrono::milliseconds(2)) {
+            // both deadlines pass while this fiber keeps the thread
+        }
+        int ran = 0;
+        for (int i = 0; i < 100; ++i)
+            sim::spawn([&] { ++ran; });
+        const auto until = clock::now() + std::chrono::seconds(10);
+        while ((ran < 100 || a_returned == 0) && clock::now() < until)
+            boost::this_fiber::sleep_for(std::chrono::microseconds(100));
+        CHECK(ran == 100);
+        CHECK(a_returned == 1);
+        CHECK(a_result);  // woken: the wake counts even though the deadline had passed
+    });
 }

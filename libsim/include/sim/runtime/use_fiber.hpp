@@ -37,16 +37,18 @@ namespace detail {
 
 /// Suspends one fiber until `wake()`; both on the same thread.
 class fiber_waiter {
-public:
+  public:
     fiber_waiter() noexcept : ctx_(boost::fibers::context::active()) {}
     fiber_waiter(const fiber_waiter&) = delete;
     fiber_waiter& operator=(const fiber_waiter&) = delete;
 
     void wait() noexcept {
-        while (!done_) ctx_->suspend();
+        while (!done_)
+            ctx_->suspend();
     }
     /// Waits until woken (true) or until `deadline` (false). A wake after the deadline is
-    /// harmless, but the waiter must outlive any wake that can still come.
+    /// harmless (also one between the deadline and the fiber running again), but the waiter must
+    /// outlive any wake that can still come.
     bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
         while (!done_) {
             if (deadline == std::chrono::steady_clock::time_point::max()) {
@@ -60,12 +62,16 @@ public:
     /// Ready to wait again.
     void reset() noexcept { done_ = false; }
     void wake() noexcept {
+        if (done_) return;
         done_ = true;
+        // A timed wait that has just expired is already in the ready queue: scheduling it again
+        // would link it twice and lose the fibers behind it.
+        if (ctx_->ready_is_linked()) return;
         boost::fibers::context::active()->schedule(ctx_);
     }
     bool done() const noexcept { return done_; }
 
-private:
+  private:
     boost::fibers::context* ctx_;
     bool done_ = false;
 };
@@ -74,7 +80,7 @@ private:
 /// object per asynchronous call and frees it before the handler runs, so one buffer in the
 /// waiter's frame serves every call and Asio needs no malloc.
 class handler_memory {
-public:
+  public:
     handler_memory() = default;
     handler_memory(const handler_memory&) = delete;
     handler_memory& operator=(const handler_memory&) = delete;
@@ -94,14 +100,14 @@ public:
         }
     }
 
-private:
+  private:
     alignas(std::max_align_t) unsigned char storage_[512];
     bool in_use_ = false;
 };
 
 template <class T>
 class handler_allocator {
-public:
+  public:
     using value_type = T;
     explicit handler_allocator(handler_memory& m) noexcept : memory_(&m) {}
     template <class U>
@@ -115,7 +121,7 @@ public:
         return a.memory_ == b.memory_;
     }
 
-private:
+  private:
     template <class U>
     friend class handler_allocator;
     handler_memory* memory_;
@@ -174,7 +180,7 @@ namespace boost::asio {
 
 template <class... Args>
 class async_result<sim::use_fiber_t, void(boost::system::error_code, Args...)> {
-public:
+  public:
     template <class Initiation, class... InitArgs>
     static auto initiate(Initiation&& init, sim::use_fiber_t, InitArgs&&... args) {
         sim::detail::fiber_result<Args...> state;
@@ -188,7 +194,7 @@ public:
 
 template <class... Args>
 class async_result<sim::use_fiber_t::with_error_code, void(boost::system::error_code, Args...)> {
-public:
+  public:
     template <class Initiation, class... InitArgs>
     static auto initiate(Initiation&& init, sim::use_fiber_t::with_error_code token,
                          InitArgs&&... args) {
@@ -206,7 +212,7 @@ public:
 
 template <class... Args>
 class async_result<sim::use_fiber_t, void(Args...)> {
-public:
+  public:
     template <class Initiation, class... InitArgs>
     static auto initiate(Initiation&& init, sim::use_fiber_t, InitArgs&&... args) {
         sim::detail::fiber_result<Args...> state;
