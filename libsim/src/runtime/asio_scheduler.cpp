@@ -35,6 +35,14 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
     picks_ = 0;
     if (io_.stopped()) io_.restart();
     if (io_.poll() > 0 && !ready_.empty()) return;
+    // Nothing is ready and no I/O completion waits: the runtime is idle. Whoever waits for that
+    // (a virtual-time step waiting for quiescence) runs now, before any busy-polling: a step
+    // would otherwise pay the whole busy-poll period.
+    if (!hooks_.idle_waiters.empty()) {
+        for (fiber_waiter* w : std::exchange(hooks_.idle_waiters, {}))
+            w->wake();
+        return;
+    }
     if (busy_poll_.count() > 0) {
         auto until = std::chrono::steady_clock::now() + busy_poll_;
         if (deadline < until) until = deadline;
@@ -43,12 +51,6 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
         }
     }
     if (!ready_.empty()) return;
-    // Nothing is ready and no I/O completion waits: the runtime is idle. Whoever waits for that
-    // (a virtual-time step waiting for quiescence) runs now instead of the thread blocking.
-    if (!hooks_.idle_waiters.empty()) {
-        for (fiber_waiter* w : std::exchange(hooks_.idle_waiters, {})) w->wake();
-        return;
-    }
     // Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
     // returning early) or the earliest fiber timer is due.
     if (deadline == std::chrono::steady_clock::time_point::max()) {
