@@ -233,7 +233,7 @@ void virtual_clock::sleep_until_in(clock_scope* scope, double t) {
     if (shut_down_) throw cancelled("the clock has shut down");
     detail::fiber_waiter waiter;
     bool was_cancelled = false;
-    bucket& b = due_[t];
+    bucket& b = bucket_at(t);
     const std::size_t index = b.entries.size();
     b.entries.push_back({&waiter, &was_cancelled, nullptr});
     ++b.live;
@@ -261,7 +261,7 @@ timer virtual_clock::call_at_in(clock_scope* scope, double t, std::function<void
     }
     auto st = std::make_shared<timer::state>();
     st->f = std::move(f);
-    bucket& b = due_[t];
+    bucket& b = bucket_at(t);
     const std::size_t index = b.entries.size();
     b.entries.push_back({nullptr, nullptr, st});
     ++b.live;
@@ -304,7 +304,20 @@ void virtual_clock::set_time(double t) {
                 });
             }
         }
+        if (spare_.size() < 4) {
+            batch.clear();
+            spare_.push_back(std::move(batch));
+        }
     }
+}
+
+virtual_clock::bucket& virtual_clock::bucket_at(double t) {
+    auto [it, made] = due_.try_emplace(t);
+    if (made && !spare_.empty()) {
+        it->second.entries = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    return it->second;
 }
 
 void virtual_clock::drop_cancelled_timers() const {

@@ -66,7 +66,11 @@ class virtual_clock final : public clock {
 
     utc_time start_;
     double now_;
+    bucket& bucket_at(double t);
     mutable std::map<double, bucket> due_;  // by deadline
+    // Emptied buckets' storage, for the next deadlines: a step of a million sleepers would
+    // otherwise allocate (and fault in) a fresh vector of a million entries every time.
+    std::vector<std::vector<entry>> spare_;
     mutable std::size_t waiting_ = 0;
     bool shut_down_ = false;
 };
