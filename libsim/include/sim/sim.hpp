@@ -1,9 +1,20 @@
 #pragma once
 /// Everything libsim offers, in one include.
 
+#include <sim/agent/agent.hpp>
+#include <sim/agent/container.hpp>
+#include <sim/agent/container_main.hpp>
+#include <sim/agent/coordinator.hpp>
+#include <sim/agent/manager.hpp>
+#include <sim/agent/registry.hpp>
+#include <sim/agent/rng.hpp>
 #include <sim/channel/channel.hpp>
 #include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
+#include <sim/clock/clock.hpp>
+#include <sim/clock/real_clock.hpp>
+#include <sim/clock/utc_time.hpp>
+#include <sim/clock/virtual_clock.hpp>
 #include <sim/codec/big_integer.hpp>
 #include <sim/codec/blosc_codec.hpp>
 #include <sim/codec/codec.hpp>
