@@ -593,8 +593,15 @@ void container::shutdown() noexcept {
         auto warn_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (removed_pending_ > 0) {
             if (!wait_event(warn_at)) {
-                log->warn("{}: shutting down, still waiting for {} agents to finish", name_,
-                          removed_pending_);
+                std::string busy;
+                int listed = 0;
+                for (const slot& s : slots_) {
+                    if (s.a == nullptr || s.a->busy_ == 0 || listed == 5) continue;
+                    busy += fmt::format("{}{} ({}, {} fibers or calls)", listed++ > 0 ? ", " : "",
+                                        s.a->id_, s.a->type_name(), s.a->busy_);
+                }
+                log->warn("{}: shutting down, still waiting for {} agents to finish: {}", name_,
+                          removed_pending_, busy);
                 warn_at += std::chrono::seconds(5);
             }
         }
