@@ -1,6 +1,8 @@
 #include <sim/agent/agent.hpp>
 #include <sim/agent/container.hpp>
 
+#include <fmt/format.h>
+
 #include <sim/codec/convert.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
@@ -90,6 +92,25 @@ std::weak_ptr<void> agent::life() {
     return life_;
 }
 
+value agent::observe(std::string_view name) const {
+    for (const auto& [n, get] : observables_) {
+        if (n == name) return get();
+    }
+    throw lookup_error(
+        fmt::format("agent {} ({}) has no observable \"{}\"", address(), type_name(), name));
+}
+
+std::vector<std::string> agent::observables() const {
+    std::vector<std::string> names;
+    for (const auto& o : observables_)
+        names.push_back(o.first);
+    return names;
+}
+
+void agent::count_call() noexcept {
+    ++container_->calls_served_;
+}
+
 void agent::release() noexcept {
     if (--busy_ == 0 && removed_) container_->reap(*this);
 }
@@ -110,7 +131,7 @@ void agent::fiber_failed(std::exception_ptr e) noexcept {
 void agent::spawn_fiber(std::function<void()> body) {
     if (removed_) throw cancelled("agent " + address() + " was removed");
     ++busy_;  // now, not when the fiber starts: the agent must still be there then
-    container_->runtime().spawn([this, body = std::move(body)] {
+    container_->start_fiber([this, body = std::move(body)] {
         busy_guard guard(this);
         --busy_;  // the guard counts from here on
         if (removed_) return;

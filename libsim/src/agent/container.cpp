@@ -358,6 +358,20 @@ void container::classify(link& l) {
     ch.release_held();
 }
 
+void container::start_fiber(std::function<void()> body) {
+    if (holding_starts_) {
+        held_starts_.push_back(std::move(body));
+        return;
+    }
+    rt_->spawn(std::move(body));
+}
+
+void container::release_starts() {
+    holding_starts_ = false;
+    for (auto& body : std::exchange(held_starts_, {}))
+        rt_->spawn(std::move(body));
+}
+
 void container::notify() noexcept {
     for (detail::fiber_waiter* w : std::exchange(event_waiters_, {}))
         w->wake();
@@ -579,6 +593,7 @@ void container::shutdown() noexcept {
         for (slot& s : slots_) {
             if (s.a != nullptr && !s.a->removed_) remove(*s.a);
         }
+        release_starts();  // they end at once: their agents are removed
         if (server_) server_->close();
         std::vector<rpc::connection> open;
         for (const auto& l : links_)

@@ -290,11 +290,13 @@ void virtual_clock::set_time(double t) {
         for (entry& e : batch) {
             if (e.waiter != nullptr) {
                 --waiting_;
+                ++wakeups_;
                 e.waiter->wake();
             } else if (e.timed != nullptr) {
                 --waiting_;
                 e.timed->link.unlink();  // due: its scope can no longer take it back
                 if (e.timed->cancelled) continue;
+                ++wakeups_;
                 auto st = std::move(e.timed);
                 current_runtime().spawn([st] {
                     if (st->cancelled) return;

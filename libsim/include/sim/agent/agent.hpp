@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <sim/agent/rng.hpp>
 #include <sim/clock/clock.hpp>
@@ -118,6 +120,15 @@ class agent {
     template <class F>
     void start(F f);
 
+    /// Declares an observable: a named value of this agent that a scenario's `record:` samples
+    /// (docs/scenarios.md). `get()` returns anything convertible to a `sim::value`.
+    template <class F>
+    void observable(std::string name, F get);
+    /// The observable's value now; `sim::lookup_error` if the agent has none of that name.
+    value observe(std::string_view name) const;
+    /// The names of the agent's observables, in the order declared.
+    std::vector<std::string> observables() const;
+
   protected:
     /// Keeps the agent from being destroyed while code of it runs outside `expose` and `start`
     /// (a raw handler on `router()`, say), even if it is removed meanwhile.
@@ -136,6 +147,7 @@ class agent {
     friend class detail::agent_clock;
 
     void release() noexcept;
+    void count_call() noexcept;
     void fiber_failed(std::exception_ptr e) noexcept;
     void spawn_fiber(std::function<void()> body);
     std::weak_ptr<void> life();
@@ -147,6 +159,7 @@ class agent {
     clock_scope scope_;  // the agent's sleeps and timers, cancelled when it is removed
     sim::rng rng_;
     std::shared_ptr<void> life_;  // made on first need; timers that fire late check it
+    std::vector<std::pair<std::string, std::function<value()>>> observables_;
     std::uint32_t busy_ = 0;
     bool removed_ = false;
     bool reaping_ = false;
@@ -166,6 +179,7 @@ agent& agent::expose(std::string name, F f, Args&&... params) {
         auto* self = static_cast<C*>(this);
         auto invoke = [this, self, f](auto&&... a) -> decltype(auto) {
             busy_guard guard(this);
+            count_call();
             return (self->*f)(std::forward<decltype(a)>(a)...);
         };
         router_.expose_raw(std::move(name),
@@ -177,6 +191,7 @@ agent& agent::expose(std::string name, F f, Args&&... params) {
             rpc::detail::callable_traits<std::conditional_t<std::is_function_v<fn>, fn*, fn>>;
         auto invoke = [this, f = std::move(f)](auto&&... a) mutable -> decltype(auto) {
             busy_guard guard(this);
+            count_call();
             return f(std::forward<decltype(a)>(a)...);
         };
         router_.expose_raw(std::move(name),
@@ -184,6 +199,12 @@ agent& agent::expose(std::string name, F f, Args&&... params) {
                                std::move(label), std::move(invoke), std::move(names)));
     }
     return *this;
+}
+
+template <class F>
+void agent::observable(std::string name, F get) {
+    observables_.emplace_back(std::move(name),
+                              [get = std::move(get)]() -> value { return to_value(get()); });
 }
 
 template <class F>

@@ -105,6 +105,14 @@ class container {
     void remove(agent& a);
     /// Agents in the container now.
     std::size_t size() const noexcept { return live_agents_; }
+    /// Calls `f(agent&)` for every agent, in order of id.
+    template <class F>
+    void for_each_agent(F&& f) const;
+
+    /// While held, fibers that agents `start` wait, in order, until `release_starts()`: a
+    /// scenario makes every agent of every container first, then lets them run.
+    void hold_starts() noexcept { holding_starts_ = true; }
+    void release_starts();
 
     /// A proxy to the agent at `url` (`tcp://host:port/<id>`, `ipc://[path]/<id>`,
     /// `local://name/<id>`). One connection per peer container is opened and reused (concurrent
@@ -132,6 +140,8 @@ class container {
 
     /// Messages between this container and its coordinated peers.
     container_counts counts() const;
+    /// Calls that agents of this container served (from here or elsewhere), since it was made.
+    std::uint64_t calls_served() const noexcept { return calls_served_; }
 
     /// For a coordinator (docs/step-protocol.md): `begin(t)` moves the virtual clock to `t`
     /// (>= now); `settle()` waits until the container is locally quiet and notes what is held;
@@ -164,6 +174,7 @@ class container {
     void drop_link(link* l) noexcept;
     void classify(link& l);
     void notify() noexcept;
+    void start_fiber(std::function<void()> body);
     bool wait_event(std::chrono::steady_clock::time_point until);
     std::size_t pending_calls() const;
     void settle_locally();
@@ -198,6 +209,9 @@ class container {
     std::shared_ptr<void> alive_;  // callbacks handed to connections check it
     bool stop_requested_ = false;
     bool shutting_down_ = false;
+    bool holding_starts_ = false;
+    std::uint64_t calls_served_ = 0;
+    std::vector<std::function<void()>> held_starts_;
 };
 
 /// A container on a thread of its own, for several containers in one process. The container is
@@ -229,6 +243,13 @@ T& container::spawn(Args&&... args) {
     T& a = *made;
     adopt(a.id(), std::move(made));
     return a;
+}
+
+template <class F>
+void container::for_each_agent(F&& f) const {
+    for (const slot& s : slots_) {
+        if (s.a != nullptr && !s.a->removed()) f(*s.a);
+    }
 }
 
 template <class F>

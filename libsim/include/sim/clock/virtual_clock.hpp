@@ -1,6 +1,7 @@
 #pragma once
 /// Virtual time, moved only from outside: the clock of simulations (aiomas' ExternalClock).
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ class virtual_clock final : public clock {
     /// Fibers and timers waiting for a time.
     std::size_t waiting() const noexcept;
     utc_time start() const noexcept { return start_; }
+    /// Sleeps and timers that came due since the clock was made.
+    std::uint64_t wakeups() const noexcept { return wakeups_; }
 
   private:
     struct entry {
@@ -73,6 +76,7 @@ class virtual_clock final : public clock {
     std::vector<std::vector<entry>> spare_;
     mutable std::size_t waiting_ = 0;
     bool shut_down_ = false;
+    std::uint64_t wakeups_ = 0;
 };
 
 }  // namespace sim

@@ -1,0 +1,58 @@
+#pragma once
+/// Running a scenario: containers, agents, wiring, the clock and the recordings
+/// (what `sim-runner run` does; docs/sim-runner.md).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <sim/agent/registry.hpp>
+#include <sim/scenario/scenario.hpp>
+
+namespace sim {
+
+/// Where a run is, for progress displays.
+struct run_progress {
+    double time = 0;   ///< simulated time reached
+    double until = 0;  ///< the last time the run goes to
+    std::uint64_t steps = 0;
+    std::uint64_t messages = 0;  ///< calls agents served so far
+    double wall_seconds = 0;
+};
+
+struct run_options {
+    std::optional<double> until;        ///< instead of the scenario's clock.until
+    std::optional<std::uint64_t> seed;  ///< instead of the scenario's seed
+    std::string out_dir = ".";          ///< recordings and summary.json go here
+    /// Called after each step (on the runner's thread); keep it cheap.
+    std::function<void(const run_progress&)> progress;
+    /// Set (from a signal handler, say) to end the run after the current step: recordings are
+    /// flushed and the containers shut down as at a normal end.
+    const std::atomic<bool>* stop = nullptr;
+};
+
+/// What a run did; also written to `<out_dir>/summary.json`.
+struct run_summary {
+    std::string scenario;
+    std::uint64_t seed = 0;
+    double sim_time = 0;  ///< the last time stepped to
+    std::uint64_t steps = 0;
+    std::uint64_t messages = 0;  ///< calls served by agents (same container or not)
+    std::uint64_t wakeups = 0;   ///< sleeps and timers that came due
+    std::size_t agents = 0;
+    double wall_seconds = 0;
+    std::size_t peak_rss_bytes = 0;
+    bool interrupted = false;  ///< ended by `run_options::stop`
+    /// JSON, as written to summary.json.
+    std::string to_json() const;
+};
+
+/// Runs `s` with agent types from `types`. Throws `scenario_error` for what the scenario file
+/// got wrong (an unknown type, parameters that do not fit a type: naming file, line and key)
+/// and other exceptions for failures while running.
+run_summary run_scenario(const scenario& s, const agent_registry& types,
+                         const run_options& options);
+
+}  // namespace sim

@@ -1,0 +1,121 @@
+#pragma once
+/// Scenario files: what `sim-runner` runs (docs/scenarios.md, docs/scenario.schema.json).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sim/codec/value.hpp>
+
+namespace sim {
+
+/// Where in a scenario file something was written, for messages: `file:line:column: key`.
+struct scenario_location {
+    std::string file;
+    int line = 0;     ///< 1-based; 0 when unknown
+    int column = 0;   ///< 1-based
+    std::string key;  ///< `agents[2].count`
+    std::string to_string() const;
+};
+
+/// A scenario that cannot be run. `what()` lists every problem found, one per line, each as
+/// `file:line:column: key: what was expected, what was found`.
+class scenario_error : public std::runtime_error {
+  public:
+    explicit scenario_error(std::vector<std::string> problems);
+    const std::vector<std::string>& problems() const noexcept { return problems_; }
+
+  private:
+    std::vector<std::string> problems_;
+};
+
+struct scenario_container {
+    std::string name;
+    /// "auto": in-process for a thread, loopback TCP with a free port for a process.
+    std::string address = "auto";
+    std::string codec = "json";
+    bool process = false;  ///< a process of its own instead of a thread of the runner
+    std::string tls_ca, tls_cert, tls_key;  ///< all three or none
+    scenario_location where;
+};
+
+struct scenario_clock {
+    bool realtime = false;
+    std::string start = "1970-01-01T00:00:00+00:00";  ///< the date at time 0 (virtual)
+    double until = 0;                                 ///< the last time stepped to
+    std::optional<double> step;                       ///< fixed steps; none: from event to event
+    double factor = 1;    ///< real time: simulated seconds per wall-clock second
+    bool strict = false;  ///< real time: fail when later than `max_lag`
+    double max_lag = 1;
+};
+
+/// A parameter's value: a constant or drawn from a distribution with the scenario's seed.
+struct scenario_param {
+    enum class kind { constant, uniform, normal, randint, choice };
+    kind k = kind::constant;
+    value constant;       ///< constant; choice: the array to choose from
+    double a = 0, b = 0;  ///< uniform/randint: low, high; normal: mean, sd
+};
+
+/// Which agents each agent of a group knows (handed over as the `knows` argument).
+struct scenario_topology {
+    enum class kind { none, all, ring, random, star, explicit_list };
+    kind k = kind::none;
+    int degree = 0;                   ///< random
+    std::string group;                ///< star: the group at the centre
+    std::vector<std::string> agents;  ///< explicit: "group/index"
+};
+
+struct scenario_agents {
+    std::string name;  ///< the group's name (default: its type)
+    std::string type;
+    std::size_t count = 1;
+    std::string container;  ///< default: the first container
+    std::vector<std::pair<std::string, scenario_param>> params;
+    scenario_topology knows;
+    scenario_location where;
+};
+
+struct scenario_record {
+    std::string group;
+    std::vector<std::string> observe;
+    bool on_change = false;  ///< only rows whose values changed since the last sample
+    std::string reduce;      ///< "", "sum", "mean", "min", "max", "count": one row per step
+    std::string to;          ///< file name in the output directory; .csv or .jsonl
+    scenario_location where;
+};
+
+struct scenario {
+    std::string file;
+    std::string name;
+    std::uint64_t seed = 0;
+    std::vector<std::string> plugins;
+    scenario_clock clock;
+    std::vector<scenario_container> containers;
+    std::vector<scenario_agents> agents;
+    std::vector<scenario_record> records;
+
+    const scenario_agents* group(std::string_view name) const noexcept;
+    const scenario_container* container(std::string_view name) const noexcept;
+};
+
+/// Reads a scenario file, applies `overrides` ("key=value" with a dotted path:
+/// `seed=7`, `agents.0.count=50`, `clock.until=2h`), checks it against the schema and the
+/// cross-references (containers, groups), and returns it. Throws `scenario_error`.
+scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+/// The same from text; `file` names it in messages.
+scenario parse_scenario(std::string_view yaml, const std::string& file,
+                        const std::vector<std::string>& overrides = {});
+
+/// The JSON Schema of scenario files (docs/scenario.schema.json).
+std::string_view scenario_schema() noexcept;
+
+/// "900", "900s", "15min", "6h", "1d", "250ms" in seconds; `std::invalid_argument` otherwise.
+double parse_duration(std::string_view text);
+
+}  // namespace sim

@@ -1,0 +1,668 @@
+#include <sim/scenario/scenario.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <yaml-cpp/yaml.h>
+#include <valijson/adapters/rapidjson_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <sim/clock/utc_time.hpp>
+
+namespace sim {
+
+std::string scenario_location::to_string() const {
+    std::string out = file;
+    if (line > 0) out += fmt::format(":{}:{}", line, column);
+    if (!key.empty()) out += ": " + key;
+    return out;
+}
+
+namespace {
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        if (!out.empty()) out += '\n';
+        out += l;
+    }
+    return out;
+}
+
+}  // namespace
+
+scenario_error::scenario_error(std::vector<std::string> problems)
+    : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
+
+const scenario_agents* scenario::group(std::string_view n) const noexcept {
+    for (const auto& g : agents) {
+        if (g.name == n) return &g;
+    }
+    return nullptr;
+}
+
+const scenario_container* scenario::container(std::string_view n) const noexcept {
+    for (const auto& c : containers) {
+        if (c.name == n) return &c;
+    }
+    return nullptr;
+}
+
+double parse_duration(std::string_view text) {
+    std::string s(text);
+    std::size_t used = 0;
+    double n = 0;
+    try {
+        n = std::stod(s, &used);
+    } catch (const std::exception&) {
+        throw std::invalid_argument("not a duration: \"" + s +
+                                    "\" (expected 900, 900s, 15min, 6h, 1d)");
+    }
+    std::string unit = s.substr(used);
+    unit.erase(0, unit.find_first_not_of(' '));
+    double scale = 0;
+    if (unit.empty() || unit == "s") {
+        scale = 1;
+    } else if (unit == "ms") {
+        scale = 0.001;
+    } else if (unit == "min") {
+        scale = 60;
+    } else if (unit == "h") {
+        scale = 3600;
+    } else if (unit == "d") {
+        scale = 86400;
+    }
+    if (scale == 0 || !(n >= 0) || std::isinf(n)) {
+        throw std::invalid_argument("not a duration: \"" + s +
+                                    "\" (expected 900, 900s, 15min, 6h, 1d)");
+    }
+    return n * scale;
+}
+
+namespace {
+
+// ---- the schema ---------------------------------------------------------------------------------
+
+struct schema_holder {
+    rapidjson::Document doc;
+    valijson::Schema schema;
+    schema_holder() {
+        const std::string_view text = scenario_schema();
+        doc.Parse(text.data(), text.size());
+        valijson::SchemaParser parser;
+        valijson::adapters::RapidJsonAdapter adapter(doc);
+        parser.populateSchema(adapter, schema);
+    }
+};
+
+const schema_holder& the_schema() {
+    static const schema_holder holder;
+    return holder;
+}
+
+// "[agents]" -> "agents", "[2]" -> 2 (as text); "<root>" is skipped.
+std::vector<std::string> path_of(const std::vector<std::string>& context) {
+    std::vector<std::string> out;
+    for (const auto& c : context) {
+        if (c.size() >= 2 && c.front() == '[' && c.back() == ']') {
+            std::string inner = c.substr(1, c.size() - 2);
+            if (inner.size() >= 2 && (inner.front() == '"' || inner.front() == '\'')) {
+                inner = inner.substr(1, inner.size() - 2);
+            }
+            out.push_back(inner);
+        }
+    }
+    return out;
+}
+
+bool is_index(const std::string& s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+std::string key_text(const std::vector<std::string>& path) {
+    std::string out;
+    for (const auto& p : path) {
+        if (is_index(p)) {
+            out += "[" + p + "]";
+        } else {
+            if (!out.empty()) out += '.';
+            out += p;
+        }
+    }
+    return out.empty() ? "(the file)" : out;
+}
+
+// The schema fragment for a path of the document, following properties, items,
+// additionalProperties and local $refs.
+const rapidjson::Value* schema_at(const std::vector<std::string>& path) {
+    const rapidjson::Value& root = the_schema().doc;
+    auto resolve = [&](const rapidjson::Value* v) {
+        for (int guard = 0; v != nullptr && v->IsObject() && v->HasMember("$ref") && guard < 8;
+             ++guard) {
+            std::string ref = (*v)["$ref"].GetString();
+            const std::string prefix = "#/definitions/";
+            if (!ref.starts_with(prefix)) return v;
+            const auto& defs = root["definitions"];
+            auto it = defs.FindMember(ref.substr(prefix.size()).c_str());
+            v = it == defs.MemberEnd() ? nullptr : &it->value;
+        }
+        return v;
+    };
+    const rapidjson::Value* v = &root;
+    for (const auto& p : path) {
+        v = resolve(v);
+        if (v == nullptr || !v->IsObject()) return nullptr;
+        if (is_index(p) && v->HasMember("items")) {
+            v = &(*v)["items"];
+            continue;
+        }
+        if (v->HasMember("properties")) {
+            const auto& props = (*v)["properties"];
+            auto it = props.FindMember(p.c_str());
+            if (it != props.MemberEnd()) {
+                v = &it->value;
+                continue;
+            }
+        }
+        if (v->HasMember("additionalProperties") && (*v)["additionalProperties"].IsObject()) {
+            v = &(*v)["additionalProperties"];
+            continue;
+        }
+        return nullptr;
+    }
+    return resolve(v);
+}
+
+std::string expected_at(const std::vector<std::string>& path) {
+    const rapidjson::Value* v = schema_at(path);
+    if (v != nullptr && v->IsObject() && v->HasMember("x-expected"))
+        return (*v)["x-expected"].GetString();
+    return "something else";
+}
+
+std::vector<std::string> keys_at(const std::vector<std::string>& path) {
+    std::vector<std::string> out;
+    const rapidjson::Value* v = schema_at(path);
+    if (v != nullptr && v->IsObject() && v->HasMember("properties")) {
+        for (const auto& m : (*v)["properties"].GetObject())
+            out.emplace_back(m.name.GetString());
+    }
+    return out;
+}
+
+// The node at a path, or the deepest one that exists.
+YAML::Node node_at(const YAML::Node& root, const std::vector<std::string>& path) {
+    YAML::Node n = root;
+    for (const auto& p : path) {
+        YAML::Node next;
+        if (n.IsSequence() && is_index(p)) {
+            std::size_t i = std::stoul(p);
+            if (i >= n.size()) return n;
+            next = n[i];
+        } else if (n.IsMap()) {
+            bool found = false;
+            for (auto it = n.begin(); it != n.end(); ++it) {
+                if (it->first.IsScalar() && it->first.Scalar() == p) {
+                    next = it->second;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) return n;
+        } else {
+            return n;
+        }
+        n.reset(next);  // `n = next` would assign next's content into the document
+    }
+    return n;
+}
+
+// The mark of a key in a map (for unknown keys), else the map's own.
+YAML::Mark key_mark(const YAML::Node& map, const std::string& key) {
+    if (map.IsMap()) {
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            if (it->first.IsScalar() && it->first.Scalar() == key) return it->first.Mark();
+        }
+    }
+    return map.Mark();
+}
+
+std::string shown(const YAML::Node& n) {
+    if (n.IsScalar()) {
+        const std::string& s = n.Scalar();
+        if (n.Tag() == "!") return "\"" + s + "\"";  // quoted in the file
+        bool number = !s.empty() && s.find_first_not_of("0123456789.-+eE") == std::string::npos;
+        if (number || s == "true" || s == "false" || s == "null") return s;
+        return "\"" + s + "\"";
+    }
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    return "nothing";
+}
+
+// The last 'quoted' word of a valijson description: the key it is about.
+std::string quoted_name(const std::string& description) {
+    auto b = description.rfind('\'');
+    auto a = b == std::string::npos || b == 0 ? std::string::npos : description.rfind('\'', b - 1);
+    if (a == std::string::npos) return {};
+    return description.substr(a + 1, b - a - 1);
+}
+
+std::string where(const std::string& file, const YAML::Mark& m, const std::string& key) {
+    scenario_location l{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0, key};
+    return l.to_string();
+}
+
+value to_value(const YAML::Node& n) {
+    if (n.IsSequence()) {
+        array a;
+        for (const auto& x : n)
+            a.push_back(to_value(x));
+        return value(std::move(a));
+    }
+    if (n.IsMap()) {
+        map m;
+        for (auto it = n.begin(); it != n.end(); ++it)
+            m.insert_or_assign(value(it->first.Scalar()), to_value(it->second));
+        return value(std::move(m));
+    }
+    if (!n.IsScalar()) return value();
+    const std::string& s = n.Scalar();
+    if (n.Tag() == "!") return value(s);  // quoted
+    if (s == "true") return value(true);
+    if (s == "false") return value(false);
+    if (s == "null" || s == "~") return value();
+    std::int64_t i = 0;
+    if (YAML::convert<std::int64_t>::decode(n, i)) {
+        std::istringstream in(s);
+        std::int64_t x;
+        char c;
+        if ((in >> x) && !in.get(c)) return value(i);
+    }
+    double d = 0;
+    if (YAML::convert<double>::decode(n, d)) return value(d);
+    return value(s);
+}
+
+// YAML scalars typed as YAML 1.2's core schema types them (10 an integer, 1.5 a number, true a
+// boolean, "10" quoted a string), as JSON, for the validator.
+rapidjson::Value to_json(const YAML::Node& n, rapidjson::Document::AllocatorType& alloc) {
+    if (n.IsSequence()) {
+        rapidjson::Value a(rapidjson::kArrayType);
+        for (const auto& x : n)
+            a.PushBack(to_json(x, alloc), alloc);
+        return a;
+    }
+    if (n.IsMap()) {
+        rapidjson::Value m(rapidjson::kObjectType);
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            rapidjson::Value key(it->first.Scalar().c_str(), alloc);
+            m.AddMember(key, to_json(it->second, alloc), alloc);
+        }
+        return m;
+    }
+    if (!n.IsScalar()) return rapidjson::Value(rapidjson::kNullType);
+    const value v = to_value(n);
+    if (v.is_nil()) return rapidjson::Value(rapidjson::kNullType);
+    if (v.is_bool()) return rapidjson::Value(v.as_bool());
+    if (v.is_integer()) return rapidjson::Value(static_cast<std::int64_t>(v.as<std::int64_t>()));
+    if (v.is_float()) return rapidjson::Value(v.as<double>());
+    return rapidjson::Value(n.Scalar().c_str(), alloc);
+}
+
+void validate(const YAML::Node& root, const std::string& file) {
+    valijson::Validator validator(valijson::Validator::kStrongTypes);
+    valijson::ValidationResults results;
+    rapidjson::Document doc;
+    static_cast<rapidjson::Value&>(doc) = to_json(root, doc.GetAllocator());
+    valijson::adapters::RapidJsonAdapter target(doc);
+    if (validator.validate(the_schema().schema, target, &results)) return;
+
+    struct problem {
+        std::vector<std::string> path;
+        std::string description;
+    };
+    std::vector<problem> all;
+    valijson::ValidationResults::Error e;
+    while (results.popError(e)) {
+        if (std::getenv("SIM_DEBUG_SCHEMA") != nullptr)
+            fmt::print(stderr, "schema: {} {}\n", fmt::join(e.context, ""), e.description);
+        all.push_back({path_of(e.context), e.description});
+    }
+    // Keep the most precise report of each problem: drop those whose path is a prefix of
+    // another's (valijson reports each failing ancestor too).
+    auto is_prefix = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
+    };
+    std::vector<std::string> messages;
+    std::set<std::string> seen;
+    for (const auto& p : all) {
+        bool superseded = std::any_of(all.begin(), all.end(),
+                                      [&](const problem& q) { return is_prefix(p.path, q.path); });
+        if (superseded) continue;
+        std::string message;
+        YAML::Node n = node_at(root, p.path);
+        const std::string& d = p.description;
+        if (d.find("could not be validated using 'properties'") != std::string::npos ||
+            d.find("additionalProperties") != std::string::npos) {
+            std::string unknown = quoted_name(d);
+            auto known = keys_at(p.path);
+            std::vector<std::string> key_path = p.path;
+            key_path.push_back(unknown);
+            message =
+                where(file, key_mark(n, unknown), key_text(key_path)) +
+                ": unknown key (expected one of: " + fmt::format("{}", fmt::join(known, ", ")) +
+                ")";
+        } else if (d.find("missing required property") != std::string::npos) {
+            std::vector<std::string> key_path = p.path;
+            key_path.push_back(quoted_name(d));
+            message = where(file, n.Mark(), key_text(key_path)) + ": missing (expected " +
+                      expected_at(key_path) + ")";
+        } else {
+            message = where(file, n.Mark(), key_text(p.path)) + ": expected " +
+                      expected_at(p.path) + ", got " + shown(n);
+        }
+        if (seen.insert(message).second) messages.push_back(message);
+    }
+    if (messages.empty()) messages.push_back(file + ": does not match the scenario schema");
+    throw scenario_error(std::move(messages));
+}
+
+// ---- overrides
+// ------------------------------------------------------------------------------------
+
+void apply_override(YAML::Node root, const std::string& spec, const std::string& file) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw scenario_error({"--set " + spec + ": expected key=value (e.g. agents.0.count=50)"});
+    }
+    std::string key = spec.substr(0, eq);
+    YAML::Node value;
+    try {
+        value = YAML::Load(spec.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+        throw scenario_error({"--set " + spec + ": the value is not YAML: " + e.msg});
+    }
+    std::vector<std::string> parts;
+    std::stringstream ss(key);
+    for (std::string part; std::getline(ss, part, '.');)
+        parts.push_back(part);
+    YAML::Node n = root;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        const bool last = i + 1 == parts.size();
+        if (n.IsSequence()) {
+            if (!is_index(p) || std::stoul(p) >= n.size()) {
+                throw scenario_error(
+                    {"--set " + spec + ": " + file + " has no " +
+                     key_text({parts.begin(), parts.begin() + static_cast<long>(i) + 1})});
+            }
+            if (last) {
+                n[std::stoul(p)] = value;
+                return;
+            }
+            n.reset(n[std::stoul(p)]);
+        } else if (n.IsMap() || n.IsNull()) {
+            if (last) {
+                n[p] = value;
+                return;
+            }
+            YAML::Node next = n[p];
+            n.reset(next);
+        } else {
+            throw scenario_error({"--set " + spec + ": " +
+                                  key_text({parts.begin(), parts.begin() + static_cast<long>(i)}) +
+                                  " is a value, not a mapping or list"});
+        }
+    }
+}
+
+// ---- conversion (after validation) -------------------------------------------------------------
+
+double duration_of(const YAML::Node& n) {
+    return parse_duration(n.Scalar());
+}
+
+scenario_location location_of(const std::string& file, const YAML::Node& n, std::string key) {
+    const YAML::Mark m = n.Mark();
+    return {file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0, std::move(key)};
+}
+
+scenario_param param_of(const YAML::Node& n) {
+    scenario_param p;
+    if (!n.IsMap()) {
+        p.constant = to_value(n);
+        return p;
+    }
+    auto it = n.begin();
+    const std::string kind = it->first.Scalar();
+    const YAML::Node& args = it->second;
+    if (kind == "choice") {
+        p.k = scenario_param::kind::choice;
+        p.constant = to_value(args);
+        return p;
+    }
+    p.a = args[0].as<double>();
+    p.b = args[1].as<double>();
+    p.k = kind == "uniform"  ? scenario_param::kind::uniform
+          : kind == "normal" ? scenario_param::kind::normal
+                             : scenario_param::kind::randint;
+    return p;
+}
+
+scenario_topology topology_of(const YAML::Node& n) {
+    scenario_topology t;
+    if (n.IsScalar()) {
+        t.k = n.Scalar() == "all" ? scenario_topology::kind::all : scenario_topology::kind::ring;
+        return t;
+    }
+    auto it = n.begin();
+    const std::string kind = it->first.Scalar();
+    if (kind == "random") {
+        t.k = scenario_topology::kind::random;
+        t.degree = it->second.as<int>();
+    } else if (kind == "star") {
+        t.k = scenario_topology::kind::star;
+        t.group = it->second.Scalar();
+    } else {
+        t.k = scenario_topology::kind::explicit_list;
+        for (const auto& a : it->second)
+            t.agents.push_back(a.Scalar());
+    }
+    return t;
+}
+
+scenario to_scenario(const YAML::Node& root, const std::string& file) {
+    scenario s;
+    s.file = file;
+    std::vector<std::string> problems;
+    auto problem = [&](const YAML::Node& n, const std::string& key, const std::string& what) {
+        problems.push_back(location_of(file, n, key).to_string() + ": " + what);
+    };
+    if (root["name"]) s.name = root["name"].Scalar();
+    if (s.name.empty()) {
+        std::string base = file.substr(file.find_last_of('/') + 1);
+        s.name = base.substr(0, base.find('.'));
+    }
+    if (root["seed"]) s.seed = root["seed"].as<std::uint64_t>();
+    if (root["plugins"]) {
+        for (const auto& p : root["plugins"])
+            s.plugins.push_back(p.Scalar());
+    }
+
+    const YAML::Node clock = root["clock"];
+    s.clock.realtime = clock["mode"].Scalar() == "realtime";
+    if (clock["start"]) {
+        try {
+            s.clock.start = utc_time::parse(clock["start"].Scalar()).to_string();
+        } catch (const std::exception& e) {
+            problem(clock["start"], "clock.start",
+                    std::string("expected an ISO 8601 date such as 2026-06-01T00:00:00Z, got \"") +
+                        clock["start"].Scalar() + "\" (" + e.what() + ")");
+        }
+    }
+    s.clock.until = duration_of(clock["until"]);
+    if (clock["step"]) {
+        s.clock.step = duration_of(clock["step"]);
+        if (*s.clock.step <= 0)
+            problem(clock["step"], "clock.step", "expected a positive duration, got 0");
+    }
+    if (clock["factor"]) s.clock.factor = clock["factor"].as<double>();
+    if (clock["strict"]) s.clock.strict = clock["strict"].as<bool>();
+    if (clock["max_lag"]) s.clock.max_lag = duration_of(clock["max_lag"]);
+
+    std::set<std::string> names;
+    const YAML::Node containers = root["containers"];
+    for (std::size_t i = 0; i < containers.size(); ++i) {
+        const YAML::Node c = containers[i];
+        scenario_container spec;
+        spec.name = c["name"].Scalar();
+        spec.where = location_of(file, c, fmt::format("containers[{}]", i));
+        if (c["address"]) spec.address = c["address"].Scalar();
+        if (c["codec"]) spec.codec = c["codec"].Scalar();
+        if (c["process"]) spec.process = c["process"].as<bool>();
+        if (c["tls"]) {
+            spec.tls_ca = c["tls"]["ca"].Scalar();
+            spec.tls_cert = c["tls"]["cert"].Scalar();
+            spec.tls_key = c["tls"]["key"].Scalar();
+        }
+        if (!names.insert(spec.name).second) {
+            problem(c["name"], fmt::format("containers[{}].name", i),
+                    "\"" + spec.name + "\" names two containers");
+        }
+        s.containers.push_back(std::move(spec));
+    }
+
+    std::set<std::string> groups;
+    const YAML::Node agents = root["agents"];
+    for (std::size_t i = 0; i < agents.size(); ++i) {
+        const YAML::Node a = agents[i];
+        scenario_agents g;
+        g.type = a["type"].Scalar();
+        g.name = a["name"] ? a["name"].Scalar() : g.type;
+        g.where = location_of(file, a, fmt::format("agents[{}]", i));
+        if (a["count"]) g.count = a["count"].as<std::size_t>();
+        g.container = a["container"] ? a["container"].Scalar() : s.containers.front().name;
+        if (a["container"] && s.container(g.container) == nullptr) {
+            problem(a["container"], fmt::format("agents[{}].container", i),
+                    fmt::format("no container \"{}\" (containers: {})", g.container,
+                                fmt::join(names, ", ")));
+        }
+        if (a["params"]) {
+            for (auto it = a["params"].begin(); it != a["params"].end(); ++it) {
+                const std::string pname = it->first.Scalar();
+                if (pname == "knows") {
+                    problem(it->first, fmt::format("agents[{}].params.knows", i),
+                            "\"knows\" is set by the group's knows key, not as a parameter");
+                }
+                g.params.emplace_back(pname, param_of(it->second));
+            }
+        }
+        if (a["knows"]) g.knows = topology_of(a["knows"]);
+        if (!groups.insert(g.name).second) {
+            problem(a, fmt::format("agents[{}].name", i),
+                    "\"" + g.name +
+                        "\" names two agent groups (give each group of the same type a name)");
+        }
+        s.agents.push_back(std::move(g));
+    }
+    // References between groups, once all are known.
+    for (std::size_t i = 0; i < s.agents.size(); ++i) {
+        const scenario_topology& t = s.agents[i].knows;
+        const YAML::Node knows = agents[i]["knows"];
+        if (t.k == scenario_topology::kind::star && s.group(t.group) == nullptr) {
+            problem(knows, fmt::format("agents[{}].knows.star", i),
+                    fmt::format("no agent group \"{}\" (groups: {})", t.group,
+                                fmt::join(groups, ", ")));
+        }
+        if (t.k == scenario_topology::kind::random &&
+            static_cast<std::size_t>(t.degree) >= s.agents[i].count) {
+            problem(knows, fmt::format("agents[{}].knows.random", i),
+                    fmt::format("expected a degree below the group's count ({}), got {}",
+                                s.agents[i].count, t.degree));
+        }
+        for (const auto& ref : t.agents) {
+            auto slash = ref.rfind('/');
+            const scenario_agents* target =
+                slash == std::string::npos ? nullptr : s.group(ref.substr(0, slash));
+            std::string index = slash == std::string::npos ? "" : ref.substr(slash + 1);
+            if (target == nullptr || !is_index(index) || std::stoul(index) >= target->count) {
+                problem(knows, fmt::format("agents[{}].knows.agents", i),
+                        "\"" + ref + "\" is not an agent (expected group/index, such as " +
+                            s.agents.front().name + "/0)");
+            }
+        }
+    }
+
+    if (root["record"]) {
+        const YAML::Node records = root["record"];
+        std::set<std::string> files;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const YAML::Node r = records[i];
+            scenario_record rec;
+            rec.group = r["agents"].Scalar();
+            rec.where = location_of(file, r, fmt::format("record[{}]", i));
+            for (const auto& o : r["observe"])
+                rec.observe.push_back(o.Scalar());
+            rec.on_change = r["every"] && r["every"].Scalar() == "change";
+            if (r["reduce"]) rec.reduce = r["reduce"].Scalar();
+            rec.to = r["to"].Scalar();
+            if (s.group(rec.group) == nullptr) {
+                problem(r["agents"], fmt::format("record[{}].agents", i),
+                        fmt::format("no agent group \"{}\" (groups: {})", rec.group,
+                                    fmt::join(groups, ", ")));
+            }
+            if (!files.insert(rec.to).second) {
+                problem(r["to"], fmt::format("record[{}].to", i),
+                        "\"" + rec.to + "\" is written by two recordings");
+            }
+            if (rec.on_change && !rec.reduce.empty()) {
+                problem(r["every"], fmt::format("record[{}].every", i),
+                        "every: change records agents, not a reduction: drop reduce or every");
+            }
+            s.records.push_back(std::move(rec));
+        }
+    }
+    if (!problems.empty()) throw scenario_error(std::move(problems));
+    return s;
+}
+
+}  // namespace
+
+scenario parse_scenario(std::string_view text, const std::string& file,
+                        const std::vector<std::string>& overrides) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::ParserException& e) {
+        throw scenario_error({where(file, e.mark, "") + ": not valid YAML: " + e.msg});
+    }
+    if (!root.IsMap()) {
+        throw scenario_error(
+            {file + ": expected a mapping of scenario keys (clock, containers, agents, ...)"});
+    }
+    for (const auto& o : overrides)
+        apply_override(root, o, file);
+    validate(root, file);
+    return to_scenario(root, file);
+}
+
+scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw scenario_error({path + ": cannot open the file"});
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_scenario(text.str(), path, overrides);
+}
+
+}  // namespace sim
