@@ -432,7 +432,13 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
     sim::runtime rt({.name = "sim-runner"});
     rt.run([&] {
         try {
-            coordinator coord(urls);
+            // The control connections speak the containers' codec (one per scenario) and TLS.
+            coordinator_options co;
+            const scenario_container& first = s.containers.front();
+            co.channel.codec = first.codec;
+            if (!first.tls_ca.empty())
+                co.channel.transport.tls = tls_options{first.tls_ca, first.tls_cert, first.tls_key};
+            coordinator coord(urls, co);
             auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
             auto after_step = [&](double t) {
                 ++summary.steps;

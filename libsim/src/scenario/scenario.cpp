@@ -320,7 +320,9 @@ rapidjson::Value to_json(const YAML::Node& n, rapidjson::Document::AllocatorType
     return rapidjson::Value(n.Scalar().c_str(), alloc);
 }
 
-void validate(const YAML::Node& root, const std::string& file) {
+using override_list = std::vector<std::pair<std::vector<std::string>, std::string>>;
+
+void validate(const YAML::Node& root, const std::string& file, const override_list& overrides) {
     valijson::Validator validator(valijson::Validator::kStrongTypes);
     valijson::ValidationResults results;
     rapidjson::Document doc;
@@ -331,6 +333,7 @@ void validate(const YAML::Node& root, const std::string& file) {
     struct problem {
         std::vector<std::string> path;
         std::string description;
+        std::string set_by;  // the --set that put the value there
     };
     std::vector<problem> all;
     valijson::ValidationResults::Error e;
@@ -340,10 +343,28 @@ void validate(const YAML::Node& root, const std::string& file) {
         all.push_back({path_of(e.context), e.description});
     }
     // Keep the most precise report of each problem: drop those whose path is a prefix of
-    // another's (valijson reports each failing ancestor too).
+    // another's (valijson reports each failing ancestor too). A value that matches none of
+    // the alternatives of a oneOf is one problem at that value, whatever each alternative said.
     auto is_prefix = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
         return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
     };
+    std::vector<std::vector<std::string>> alternatives;
+    for (const auto& p : all) {
+        if (p.description.find("oneOf") != std::string::npos) alternatives.push_back(p.path);
+    }
+    for (auto& p : all) {
+        for (const auto& q : alternatives) {
+            if (q == p.path || is_prefix(q, p.path)) {
+                p.path = q;
+                p.description = "oneOf";
+            }
+        }
+    }
+    for (const auto& [path, spec] : overrides) {
+        for (auto& p : all) {
+            if (p.path == path || is_prefix(path, p.path)) p.set_by = spec;
+        }
+    }
     std::vector<std::string> messages;
     std::set<std::string> seen;
     for (const auto& p : all) {
@@ -363,14 +384,15 @@ void validate(const YAML::Node& root, const std::string& file) {
                 where(file, key_mark(n, unknown), key_text(key_path)) +
                 ": unknown key (expected one of: " + fmt::format("{}", fmt::join(known, ", ")) +
                 ")";
-        } else if (d.find("missing required property") != std::string::npos) {
+        } else if (d.find("issing required property") != std::string::npos) {
             std::vector<std::string> key_path = p.path;
             key_path.push_back(quoted_name(d));
             message = where(file, n.Mark(), key_text(key_path)) + ": missing (expected " +
                       expected_at(key_path) + ")";
         } else {
-            message = where(file, n.Mark(), key_text(p.path)) + ": expected " +
-                      expected_at(p.path) + ", got " + shown(n);
+            std::string at = p.set_by.empty() ? where(file, n.Mark(), key_text(p.path))
+                                              : "--set " + p.set_by + ": " + key_text(p.path);
+            message = at + ": expected " + expected_at(p.path) + ", got " + shown(n);
         }
         if (seen.insert(message).second) messages.push_back(message);
     }
@@ -381,7 +403,8 @@ void validate(const YAML::Node& root, const std::string& file) {
 // ---- overrides
 // ------------------------------------------------------------------------------------
 
-void apply_override(YAML::Node root, const std::string& spec, const std::string& file) {
+std::vector<std::string> apply_override(YAML::Node root, const std::string& spec,
+                                        const std::string& file) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
         throw scenario_error({"--set " + spec + ": expected key=value (e.g. agents.0.count=50)"});
@@ -409,13 +432,13 @@ void apply_override(YAML::Node root, const std::string& spec, const std::string&
             }
             if (last) {
                 n[std::stoul(p)] = value;
-                return;
+                return parts;
             }
             n.reset(n[std::stoul(p)]);
         } else if (n.IsMap() || n.IsNull()) {
             if (last) {
                 n[p] = value;
-                return;
+                return parts;
             }
             YAML::Node next = n[p];
             n.reset(next);
@@ -425,6 +448,7 @@ void apply_override(YAML::Node root, const std::string& spec, const std::string&
                                   " is a value, not a mapping or list"});
         }
     }
+    return parts;
 }
 
 // ---- conversion (after validation) -------------------------------------------------------------
@@ -535,6 +559,13 @@ scenario to_scenario(const YAML::Node& root, const std::string& file) {
             spec.tls_ca = c["tls"]["ca"].Scalar();
             spec.tls_cert = c["tls"]["cert"].Scalar();
             spec.tls_key = c["tls"]["key"].Scalar();
+        }
+        if (!s.containers.empty() && spec.codec != s.containers.front().codec) {
+            problem(
+                c["codec"], fmt::format("containers[{}].codec", i),
+                fmt::format("the containers of a scenario talk to each other: they need one codec "
+                            "(containers[0] uses {}, this one {})",
+                            s.containers.front().codec, spec.codec));
         }
         if (!names.insert(spec.name).second) {
             problem(c["name"], fmt::format("containers[{}].name", i),
@@ -651,9 +682,10 @@ scenario parse_scenario(std::string_view text, const std::string& file,
         throw scenario_error(
             {file + ": expected a mapping of scenario keys (clock, containers, agents, ...)"});
     }
+    override_list applied;
     for (const auto& o : overrides)
-        apply_override(root, o, file);
-    validate(root, file);
+        applied.emplace_back(apply_override(root, o, file), o);
+    validate(root, file, applied);
     return to_scenario(root, file);
 }
 

@@ -1,0 +1,131 @@
+// sim-runner, run as a separate process: the bundled scenarios and their expected recordings,
+// errors in scenario files, overrides, and Ctrl-C during a run.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/child.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+using sim_test::run_process;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+sim_test::process_result sim_runner(std::vector<std::string> args) {
+    args.insert(args.begin(), SIM_RUNNER_EXE);
+    return run_process(args, "");
+}
+
+std::string scenario_file(const std::string& name) {
+    return std::string(SIM_SOURCE_DIR) + "/scenarios/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("hello.yaml runs and its recordings match the expected ones", "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    auto r = sim_runner({"run", scenario_file("hello.yaml"), "--out", dir.file("out"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.empty());  // --quiet
+    const fs::path expected = std::string(SIM_SOURCE_DIR) + "/scenarios/expected/hello";
+    for (const char* f : {"pings.csv", "total.jsonl"}) {
+        INFO(f);
+        CHECK(slurp(fs::path(dir.file("out")) / f) == slurp(expected / f));
+    }
+    const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
+    CHECK(summary.find("\"steps\": 11,") != std::string::npos);
+    CHECK(summary.find("\"messages\": 20,") != std::string::npos);
+    CHECK(summary.find("\"interrupted\": false") != std::string::npos);
+}
+
+TEST_CASE("sim-runner validate names the file, line, column and key of each mistake",
+          "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("typo.yaml");
+    std::ofstream(file) << "seed: 1\n"
+                           "clock: {mode: virtual, until: 10, step: 1}\n"
+                           "containers:\n"
+                           "  - {name: main}\n"
+                           "agents:\n"
+                           "  - {type: pinger, cuont: 2}\n"
+                           "  - {type: pinger, name: b, count: ten}\n";
+    auto r = sim_runner({"validate", file});
+    CHECK(r.status == 2);
+    CHECK(r.err == "error: " + file +
+                       ":6:20: agents[0].cuont: unknown key (expected one of: name, type, count, "
+                       "container, params, knows)\n"
+                       "error: " +
+                       file + ":7:36: agents[1].count: expected a positive integer, got \"ten\"\n");
+
+    auto ok = sim_runner({"validate", scenario_file("hello.yaml")});
+    CHECK(ok.status == 0);
+    CHECK(ok.out.find("valid") != std::string::npos);
+}
+
+TEST_CASE("sim-runner run --set and --until change the run", "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    auto r = sim_runner({"run", scenario_file("hello.yaml"), "--out", dir.file("out"), "--quiet",
+                         "--set", "agents.0.count=3", "--until", "4"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const std::string csv = slurp(fs::path(dir.file("out")) / "pings.csv");
+    // Three agents that know both others, five steps (0..4): each sends two pings a second.
+    CHECK(csv.find("4,ping/2,8,8,") != std::string::npos);
+    CHECK(csv.find("\n5,") == std::string::npos);
+
+    auto bad = sim_runner({"run", scenario_file("hello.yaml"), "--set", "agents.7.count=3"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("agents[7]") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C ends a run with complete recordings and exit status 130", "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    const fs::path out = dir.file("out");
+    sim_test::child_process p({SIM_RUNNER_EXE, "run", scenario_file("hello.yaml"), "--out",
+                               out.string(), "--quiet", "--until", "1e12"});
+    // Wait until the run is well under way: the recording has grown past its first steps.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto size = [&] {
+        std::error_code ec;
+        auto n = fs::file_size(out / "pings.csv", ec);
+        return ec ? 0 : n;
+    };
+    while (size() < 4096 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(size() >= 4096);
+    ::kill(p.pid(), SIGINT);
+    CHECK(p.wait() == 130);
+    const std::string csv = slurp(out / "pings.csv");
+    REQUIRE(!csv.empty());
+    CHECK(csv.back() == '\n');
+    // Every line complete: time, agent and three values; both agents of the last step present.
+    std::istringstream lines(csv);
+    std::string line;
+    int rows = 0;
+    while (std::getline(lines, line)) {
+        CHECK(std::count(line.begin(), line.end(), ',') == 4);
+        ++rows;
+    }
+    CHECK(rows % 2 == 1);  // the header and two rows per step
+    CHECK(slurp(out / "summary.json").find("\"interrupted\": true") != std::string::npos);
+}
