@@ -164,7 +164,7 @@ TEST_CASE("a scenario file's mistakes are named by line, column and key", "[scen
           "one codec (containers[0] uses json, this one msgpack)");
 }
 
-TEST_CASE("--set overrides keys by dotted path before the file is checked", "[scenario]") {
+TEST_CASE("overrides from --set change keys by dotted path before the file is checked", "[scenario]") {
     auto s = sim::parse_scenario(head + "agents:\n  - {type: probe, count: 2}\n", "s.yaml",
                                  {"agents.0.count=5", "seed=9", "clock.until=1h"});
     CHECK(s.agents[0].count == 5);
