@@ -41,21 +41,35 @@ std::string scenario_file(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("hello.yaml runs and its recordings match the expected ones", "[tools][sim-runner]") {
-    sim_test::temp_dir dir;
-    auto r = sim_runner({"run", scenario_file("hello.yaml"), "--out", dir.file("out"), "--quiet"});
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    CHECK(r.out.empty());  // --quiet
-    const fs::path expected = std::string(SIM_SOURCE_DIR) + "/scenarios/expected/hello";
-    for (const char* f : {"pings.csv", "total.jsonl"}) {
-        INFO(f);
-        CHECK(slurp(fs::path(dir.file("out")) / f) == slurp(expected / f));
+TEST_CASE("each bundled scenario runs and its recordings match the expected ones",
+          "[tools][sim-runner]") {
+    // scenarios/expected/<name>/ holds the recordings of scenarios/<name>.yaml.
+    const fs::path expected_root = std::string(SIM_SOURCE_DIR) + "/scenarios/expected";
+    std::vector<std::string> names;
+    for (const auto& d : fs::directory_iterator(expected_root))
+        names.push_back(d.path().filename().string());
+    std::sort(names.begin(), names.end());
+    REQUIRE(names.size() >= 3);
+    for (const auto& name : names) {
+        DYNAMIC_SECTION(name) {
+            sim_test::temp_dir dir;
+            auto r = sim_runner(
+                {"run", scenario_file(name + ".yaml"), "--out", dir.file("out"), "--quiet"});
+            INFO(r.err);
+            REQUIRE(r.status == 0);
+            CHECK(r.out.empty());  // --quiet
+            for (const auto& f : fs::directory_iterator(expected_root / name)) {
+                INFO(f.path().filename());
+                CHECK(slurp(fs::path(dir.file("out")) / f.path().filename()) == slurp(f.path()));
+            }
+            const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
+            CHECK(summary.find("\"interrupted\": false") != std::string::npos);
+            if (name == "hello") {
+                CHECK(summary.find("\"steps\": 11,") != std::string::npos);
+                CHECK(summary.find("\"messages\": 20,") != std::string::npos);
+            }
+        }
     }
-    const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
-    CHECK(summary.find("\"steps\": 11,") != std::string::npos);
-    CHECK(summary.find("\"messages\": 20,") != std::string::npos);
-    CHECK(summary.find("\"interrupted\": false") != std::string::npos);
 }
 
 TEST_CASE("sim-runner validate names the file, line, column and key of each mistake",
