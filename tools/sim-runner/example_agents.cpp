@@ -8,6 +8,7 @@
 
 #include <sim/agent/agent.hpp>
 #include <sim/agent/container.hpp>
+#include <sim/agent/rng.hpp>
 
 namespace sim_runner {
 
@@ -89,56 +90,60 @@ class rumour : public sim::agent {
     std::int64_t heard_ = 0;
 };
 
-// smart-grid.yaml: the aggregator. Each step it opens a market; households bid what they
-// would export (> 0) or import (< 0) and get the price of the moment, which falls as supply
-// grows and rises with demand. Observables: balance_kw (the sum of the step's bids), price,
-// bids.
+// smart-grid.yaml: the aggregator. Each step it opens a market at a price set by the previous
+// step's balance (it falls with supply, rises with demand); households bid what they would
+// export (> 0) or import (< 0) and get that price. Bids are summed in whole milliwatts, so the
+// balance does not depend on the order bids arrive in (households in other containers bid in
+// another order). Observables: balance_kw (the sum of the step's bids), price, bids.
 class aggregator : public sim::agent {
   public:
     aggregator(sim::container& c, double base_price, double slope, double step)
-        : agent(c), base_price_(base_price), slope_(slope), step_(step) {
+        : agent(c), base_price_(base_price), slope_(slope), step_(step), price_(base_price) {
         expose(
             "bid",
             [this](double kw) {
-                balance_kw_ += kw;
+                balance_mw_ += std::llround(kw * 1e6);
                 ++bids_;
-                price_ = std::max(0.0, base_price_ - slope_ * balance_kw_);
                 return price_;
             },
             sim::arg("kw"));
-        observable("balance_kw", [this] { return std::round(balance_kw_ * 1000) / 1000; });
+        observable("balance_kw", [this] { return static_cast<double>(balance_mw_) / 1e6; });
         observable("price", [this] { return std::round(price_ * 1e6) / 1e6; });
         observable("bids", [this] { return bids_; });
         start([this] {
             // Registered first, so it wakes first in each step: the market opens before the bids.
             for (;;) {
                 clock().sleep_for(step_);
-                balance_kw_ = 0;
+                const double last_kw = static_cast<double>(balance_mw_) / 1e6;
+                price_ = std::max(0.0, base_price_ - slope_ * last_kw);
+                balance_mw_ = 0;
                 bids_ = 0;
-                price_ = base_price_;
             }
         });
     }
 
   private:
     double base_price_, slope_, step_;
-    double balance_kw_ = 0, price_ = 0;
+    double price_;
+    std::int64_t balance_mw_ = 0;
     std::int64_t bids_ = 0;
 };
 
 // smart-grid.yaml: a household with PV panels, a battery and a load. Each step it works out
 // its PV output and load for the hour of the day, charges or discharges the battery, and bids
 // the rest to the aggregator it knows. Observables: pv_kw, load_kw, soc_kwh, grid_kw (> 0
-// export), revenue (money earned so far).
+// export), revenue (money earned so far). Its load varies by up to 10% from step to step, drawn
+// from `noise_seed`.
 class household : public sim::agent {
   public:
     household(sim::container& c, double pv_kw, double battery_kwh, double base_load_kw, double step,
-              std::vector<std::string> knows)
+              std::uint64_t noise_seed, std::vector<std::string> knows)
         : agent(c),
           pv_peak_(pv_kw),
           capacity_(battery_kwh),
           base_load_(base_load_kw),
           step_(step),
+          noise_(noise_seed),
           knows_(std::move(knows)) {
         soc_ = capacity_ / 2;
         observable("pv_kw", [this] { return std::round(pv_ * 1000) / 1000; });
@@ -162,7 +167,7 @@ class household : public sim::agent {
             const double h = day_seconds / 3600;
             pv_ = h > 6 && h < 18 ? pv_peak_ * std::sin(std::numbers::pi * (h - 6) / 12) : 0;
             const double peak = (h >= 18 && h < 22 ? 0.8 : 0) + (h >= 7 && h < 9 ? 0.4 : 0);
-            load_ = base_load_ * (1 + peak) * (1 + rng().uniform(-0.1, 0.1));
+            load_ = base_load_ * (1 + peak) * (1 + noise_.uniform(-0.1, 0.1));
             // The battery takes what is left over and covers what is missing, 3 kW at most.
             double net = pv_ - load_;
             double battery_kw = std::clamp(net, -3.0, 3.0);
@@ -175,6 +180,9 @@ class household : public sim::agent {
     }
 
     double pv_peak_, capacity_, base_load_, step_;
+    // Its own numbers, from a parameter: the agent's rng() depends on its container and id,
+    // and the same household must behave the same in any container.
+    sim::rng noise_;
     std::vector<std::string> knows_;
     double pv_ = 0, load_ = 0, soc_ = 0, grid_ = 0, revenue_ = 0;
 };
@@ -189,9 +197,9 @@ void add_example_agents(sim::agent_registry& types) {
                                                       arg("knows") = std::vector<std::string>{});
     types.add<aggregator, double, double, double>("aggregator", arg("base_price") = 0.30,
                                                   arg("slope") = 0.0005, arg("step") = 900.0);
-    types.add<household, double, double, double, double, std::vector<std::string>>(
+    types.add<household, double, double, double, double, std::uint64_t, std::vector<std::string>>(
         "household", arg("pv_kw") = 5.0, arg("battery_kwh") = 10.0, arg("base_load_kw") = 0.6,
-        arg("step") = 900.0, arg("knows") = std::vector<std::string>{});
+        arg("step") = 900.0, arg("noise_seed") = 0, arg("knows") = std::vector<std::string>{});
 }
 
 }  // namespace sim_runner

@@ -13,13 +13,16 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <sim/agent/container_main.hpp>
 #include <sim/agent/registry.hpp>
 #include <sim/scenario/runner.hpp>
 #include <sim/scenario/scenario.hpp>
@@ -91,6 +94,13 @@ void print_problems(const sim::scenario_error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    sim::agent_registry types;
+    sim_runner::add_example_agents(types);
+    // `sim-runner container ...`: a scenario's container in a process of its own, started by
+    // the runner (sim::container_main's options).
+    if (argc > 1 && std::string_view(argv[1]) == "container")
+        return sim::container_main(argc - 1, argv + 1, types);
+
     CLI::App app{"sim-runner: runs libsim scenario files"};
     app.require_subcommand(1);
 
@@ -118,9 +128,6 @@ int main(int argc, char** argv) {
     auto* types_cmd = app.add_subcommand("types", "list the agent types this sim-runner knows");
 
     CLI11_PARSE(app, argc, argv);
-
-    sim::agent_registry types;
-    sim_runner::add_example_agents(types);
 
     if (types_cmd->parsed()) {
         for (const auto& t : types.types())
@@ -155,6 +162,8 @@ int main(int argc, char** argv) {
     progress_display progress(quiet);
     options.progress = [&](const sim::run_progress& p) { progress(p); };
     options.stop = &interrupted;
+    options.container_command = {std::filesystem::read_symlink("/proc/self/exe").string(),
+                                 "container"};
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

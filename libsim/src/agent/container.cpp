@@ -185,6 +185,38 @@ void container::setup_router() {
         arg("name"), arg("url"));
     container_router_.expose("name", [this] { return name_; });
     container_router_.expose("size", [this] { return live_agents_; });
+    // For a scenario runner in another process: start the agents' fibers once the scenario is
+    // wired, sample observables, and count.
+    container_router_.expose("release_starts", [this] { release_starts(); });
+    container_router_.expose(
+        "observables",
+        [this](const std::string& id) {
+            agent* a = find(id);
+            if (a == nullptr) throw lookup_error("no agent \"" + id + "\" in " + name_);
+            return a->observables();
+        },
+        arg("id"));
+    container_router_.expose(
+        "observe",
+        [this](const std::vector<std::string>& ids, const std::vector<std::string>& names) {
+            array rows;
+            for (const auto& id : ids) {
+                agent* a = find(id);
+                array row;
+                for (const auto& n : names)
+                    row.push_back(a != nullptr ? a->observe(n) : value());
+                rows.push_back(value(std::move(row)));
+            }
+            return rows;
+        },
+        arg("ids"), arg("names"));
+    container_router_.expose("stats", [this] {
+        map m;
+        m.insert_or_assign(value("calls"), value(calls_served_));
+        m.insert_or_assign(value("wakeups"), value(vclock_ != nullptr ? vclock_->wakeups() : 0));
+        m.insert_or_assign(value("agents"), value(live_agents_));
+        return m;
+    });
 }
 
 sim::virtual_clock& container::virtual_clock() {

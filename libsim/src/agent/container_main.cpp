@@ -31,6 +31,10 @@ int container_main(int argc, char** argv, const agent_registry& types) {
     app.add_flag("--coordinated", options.coordinated,
                  "stepped by a sim::coordinator with other containers")
         ->needs(virtual_opt);
+    bool hold_starts = false;
+    app.add_flag("--hold-starts", hold_starts,
+                 "agents' own fibers wait until container/release_starts is called (a scenario "
+                 "runner wires all agents first)");
     std::string types_list;
     for (const auto& t : types.types())
         types_list += (types_list.empty() ? "" : ", ") + t;
@@ -45,6 +49,7 @@ int container_main(int argc, char** argv, const agent_registry& types) {
     try {
         container c(address, options);
         c.spawn<manager>(types);
+        if (hold_starts) c.hold_starts();
         // Signals arrive as I/O on the container's thread, where stopping is safe.
         boost::asio::signal_set signals(c.runtime().io(), SIGINT, SIGTERM);
         signals.async_wait([&c](const boost::system::error_code& ec, int) {

@@ -1,6 +1,11 @@
 #include <sim/scenario/runner.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,13 +18,18 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <boost/fiber/operations.hpp>
 
 #include <sim/agent/container.hpp>
 #include <sim/agent/coordinator.hpp>
 #include <sim/agent/rng.hpp>
+#include <sim/clock/utc_time.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
+#include <sim/rpc/connection.hpp>
+
+extern char** environ;
 
 namespace sim {
 
@@ -218,6 +228,224 @@ std::string local_name(const scenario& s, const scenario_container& c) {
     return fmt::format("local://{}-{}-{}-{}", s.name, c.name, ::getpid(), runs++);
 }
 
+// ---- where containers run -----------------------------------------------------------------------
+
+// One agent to make: its type, its arguments, the id the plan gave it.
+struct spawn_request {
+    std::string type;
+    map kwargs;
+    std::string id;
+    const scenario_agents* group;
+};
+
+// A container of the scenario, in a thread of this process or in a process of its own.
+class host {
+  public:
+    virtual ~host() = default;
+    virtual const std::string& base_url() const = 0;
+    /// The first id its agents get (a process container's manager is agent 0).
+    virtual std::size_t first_id() const = 0;
+    virtual void spawn(std::vector<spawn_request>& requests) = 0;
+    virtual std::vector<std::string> observables(const std::string& id) = 0;
+    virtual void release_starts() = 0;
+    virtual std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
+                                                    const std::vector<std::string>& names) = 0;
+    virtual std::pair<std::uint64_t, std::uint64_t> stats() = 0;  // calls served, wake-ups
+    virtual void shut_down() = 0;
+};
+
+[[noreturn]] void cannot_make(const spawn_request& r, const std::string& why) {
+    throw scenario_error(
+        {r.group->where.to_string() + ": cannot make a \"" + r.type + "\": " + why});
+}
+
+class thread_host final : public host {
+  public:
+    thread_host(const std::string& address, container_options o) : thread_(address, std::move(o)) {
+        thread_.invoke([](container& c) { c.hold_starts(); });
+    }
+    const std::string& base_url() const override { return thread_.base_url(); }
+    std::size_t first_id() const override { return 0; }
+    void spawn(std::vector<spawn_request>& requests) override {
+        thread_.invoke([&](container& c) {
+            for (auto& r : requests) {
+                try {
+                    agent& made = types_->spawn(c, r.type, {}, std::move(r.kwargs));
+                    if (made.id() != r.id) throw std::logic_error("agent ids out of plan");
+                } catch (const sim::error& e) {
+                    cannot_make(r, e.what());
+                }
+            }
+        });
+    }
+    std::vector<std::string> observables(const std::string& id) override {
+        return thread_.invoke([&](container& c) { return c.find(id)->observables(); });
+    }
+    void release_starts() override {
+        thread_.invoke([](container& c) { c.release_starts(); });
+    }
+    std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
+                                            const std::vector<std::string>& names) override {
+        return thread_.invoke([&](container& c) {
+            std::vector<std::vector<value>> rows;
+            rows.reserve(ids.size());
+            for (const auto& id : ids) {
+                agent* a = c.find(id);
+                std::vector<value> row;
+                for (const auto& n : names)
+                    row.push_back(a != nullptr ? a->observe(n) : value());
+                rows.push_back(std::move(row));
+            }
+            return rows;
+        });
+    }
+    std::pair<std::uint64_t, std::uint64_t> stats() override {
+        return thread_.invoke([](container& c) {
+            return std::pair<std::uint64_t, std::uint64_t>(c.calls_served(),
+                                                           c.virtual_clock().wakeups());
+        });
+    }
+    void shut_down() override {}
+    const agent_registry* types_ = nullptr;
+
+  private:
+    container_thread thread_;
+};
+
+// A container in a child process: the runner's own program started as a container
+// (`run_options::container_command`), driven over RPC through its manager and `container/...`.
+class process_host final : public host {
+  public:
+    process_host(const std::vector<std::string>& command, const scenario_container& spec,
+                 const std::string& address, const scenario& s, std::uint64_t seed) {
+        std::vector<std::string> argv = command;
+        for (const std::string& a :
+             {std::string("--address"), address, std::string("--name"), spec.name,
+              std::string("--codec"), spec.codec, std::string("--virtual"), s.clock.start,
+              std::string("--seed"), std::to_string(seed), std::string("--coordinated"),
+              std::string("--hold-starts")})
+            argv.push_back(a);
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+        // Its own process group: a Ctrl-C at the terminal goes to the runner, which ends the
+        // run in order and then stops its containers.
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        int rc = ::posix_spawn(&pid_, args[0], &actions, &attr, args.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+        ::close(fds[1]);
+        if (rc != 0) {
+            ::close(fds[0]);
+            throw std::runtime_error("cannot start a container process with " + command.front());
+        }
+        // Its first line says where it listens.
+        std::string line;
+        const auto until = clock_type::now() + std::chrono::seconds(20);
+        for (char ch = 0; ch != '\n';) {
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now())
+                    .count();
+            pollfd p{fds[0], POLLIN, 0};
+            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0 ||
+                ::read(fds[0], &ch, 1) != 1) {
+                ::close(fds[0]);
+                kill_now();
+                throw std::runtime_error("container process " + spec.name + " did not start (" +
+                                         line + ")");
+            }
+            if (ch != '\n') line.push_back(ch);
+        }
+        ::close(fds[0]);
+        const std::string prefix = "listening ";
+        if (!line.starts_with(prefix)) {
+            kill_now();
+            throw std::runtime_error("container process " + spec.name + " said: " + line);
+        }
+        base_url_ = line.substr(prefix.size());
+        std::string url = base_url_;
+        while (url.ends_with('/'))
+            url.pop_back();
+        channel_options o;
+        o.codec = spec.codec;
+        o.codec_settings.serializers.add(utc_time::date_serializer());
+        if (!spec.tls_ca.empty())
+            o.transport.tls = tls_options{spec.tls_ca, spec.tls_cert, spec.tls_key};
+        conn_ = rpc::open_connection(url, nullptr, o);
+    }
+    ~process_host() override { kill_now(); }
+    const std::string& base_url() const override { return base_url_; }
+    std::size_t first_id() const override { return 1; }
+    void spawn(std::vector<spawn_request>& requests) override {
+        auto manager = conn_.remote()["agents"]["0"];
+        for (auto& r : requests) {
+            value made;
+            try {
+                array args{value(r.type)};
+                made = manager.call_with("spawn", std::move(args), std::move(r.kwargs));
+            } catch (const remote_error& e) {
+                cannot_make(r, e.message());
+            }
+            if (made[1] != value(base_url_ + r.id)) throw std::logic_error("agent ids out of plan");
+        }
+    }
+    std::vector<std::string> observables(const std::string& id) override {
+        return conn_.remote()["container"].call<std::vector<std::string>>("observables", id);
+    }
+    void release_starts() override { conn_.remote()["container"].call("release_starts"); }
+    std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
+                                            const std::vector<std::string>& names) override {
+        return conn_.remote()["container"].call<std::vector<std::vector<value>>>("observe", ids,
+                                                                                 names);
+    }
+    std::pair<std::uint64_t, std::uint64_t> stats() override {
+        value m = conn_.remote()["container"].call("stats");
+        return {m["calls"].as<std::uint64_t>(), m["wakeups"].as<std::uint64_t>()};
+    }
+    void shut_down() override {
+        if (pid_ < 0) return;
+        try {
+            conn_.remote().call("agents/0/stop");
+        } catch (const std::exception&) {
+            // Gone already: reaped below.
+        }
+        conn_.close();
+        // It exits once the reply has gone; a container that hangs is killed after a while.
+        const auto until = clock_type::now() + std::chrono::seconds(10);
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (clock_type::now() > until) {
+                kill_now();
+                return;
+            }
+            boost::this_fiber::sleep_for(std::chrono::milliseconds(2));
+        }
+        pid_ = -1;
+    }
+
+  private:
+    void kill_now() noexcept {
+        if (pid_ < 0) return;
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+    pid_t pid_ = -1;
+    std::string base_url_;
+    rpc::connection conn_;
+};
+
 }  // namespace
 
 run_summary run_scenario(const scenario& s, const agent_registry& types,
@@ -227,7 +455,6 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
     summary.scenario = s.name;
     summary.seed = options.seed.value_or(s.seed);
     const double until = options.until.value_or(s.clock.until);
-    auto log = log::get("runner");
 
     // What the file asks for that this runner cannot give: say so before anything starts.
     std::vector<std::string> problems;
@@ -238,76 +465,104 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                                "\" (known: " + fmt::format("{}", fmt::join(known, ", ")) + ")");
         }
     }
-    if (s.clock.realtime)
+    if (s.clock.realtime) {
         problems.push_back(s.file +
                            ": clock.mode: realtime runs are not supported by this sim-runner yet");
-    for (const auto& c : s.containers) {
-        if (c.process)
-            problems.push_back(c.where.to_string() +
-                               ".process: containers in processes of their own are not supported "
-                               "by this sim-runner yet");
+    }
+    const bool any_process = std::any_of(s.containers.begin(), s.containers.end(),
+                                         [](const auto& c) { return c.process; });
+    if (any_process && options.container_command.empty()) {
+        problems.push_back(s.file +
+                           ": containers with process: true need a program to start them "
+                           "(run_options::container_command; sim-runner gives itself)");
     }
     if (!problems.empty()) throw scenario_error(std::move(problems));
 
-    // ---- the plan: which agent goes where, with which id
-    // ------------------------------------------
-    std::vector<std::vector<planned_agent>> groups(s.agents.size());
-    std::vector<std::size_t> next_id(s.containers.size(), 0);
-    auto container_index = [&](const std::string& name) {
-        for (std::size_t i = 0; i < s.containers.size(); ++i) {
-            if (s.containers[i].name == name) return i;
-        }
-        return std::size_t{0};
-    };
-
-    // ---- containers
-    // --------------------------------------------------------------------------------
-    std::vector<std::unique_ptr<container_thread>> containers;
-    for (const auto& spec : s.containers) {
-        container_options o;
-        o.name = spec.name;
-        o.clock = virtual_time{s.clock.start, 0};
-        o.coordinated = true;
-        o.seed = summary.seed;
-        o.channel.codec = spec.codec;
-        if (!spec.tls_ca.empty())
-            o.channel.transport.tls = tls_options{spec.tls_ca, spec.tls_cert, spec.tls_key};
-        std::string address = spec.address == "auto" ? local_name(s, spec) : spec.address;
+    std::filesystem::create_directories(options.out_dir);
+    std::vector<std::unique_ptr<host>> hosts;
+    std::vector<std::unique_ptr<recording>> recordings;
+    std::exception_ptr failure;
+    sim::runtime rt({.name = "sim-runner"});
+    rt.run([&] {
         try {
-            containers.push_back(std::make_unique<container_thread>(address, o));
-        } catch (const std::exception& e) {
-            throw scenario_error({spec.where.to_string() + ".address: cannot listen at " + address +
-                                  ": " + e.what()});
-        }
-        containers.back()->invoke([](container& c) { c.hold_starts(); });
-    }
-    for (std::size_t g = 0; g < s.agents.size(); ++g) {
-        const std::size_t ci = container_index(s.agents[g].container);
-        for (std::size_t k = 0; k < s.agents[g].count; ++k) {
-            planned_agent a;
-            a.group = g;
-            a.index = k;
-            a.container = ci;
-            a.id = std::to_string(next_id[ci]++);
-            a.address = containers[ci]->base_url() + a.id;
-            groups[g].push_back(std::move(a));
-        }
-        summary.agents += s.agents[g].count;
-    }
-    auto group_index = [&](const std::string& name) {
-        for (std::size_t i = 0; i < s.agents.size(); ++i) {
-            if (s.agents[i].name == name) return i;
-        }
-        return std::size_t{0};
-    };
+            // ---- containers
+            // ------------------------------------------------------------------------
+            for (const auto& spec : s.containers) {
+                // Threads talk in process unless processes take part: those need sockets.
+                std::string address = spec.address;
+                if (address == "auto")
+                    address =
+                        spec.process || any_process ? "tcp://127.0.0.1:0" : local_name(s, spec);
+                try {
+                    if (spec.process) {
+                        hosts.push_back(std::make_unique<process_host>(
+                            options.container_command, spec, address, s, summary.seed));
+                    } else {
+                        container_options o;
+                        o.name = spec.name;
+                        o.clock = virtual_time{s.clock.start, 0};
+                        o.coordinated = true;
+                        o.seed = summary.seed;
+                        o.channel.codec = spec.codec;
+                        if (!spec.tls_ca.empty()) {
+                            o.channel.transport.tls =
+                                tls_options{spec.tls_ca, spec.tls_cert, spec.tls_key};
+                        }
+                        auto h = std::make_unique<thread_host>(address, std::move(o));
+                        h->types_ = &types;
+                        hosts.push_back(std::move(h));
+                    }
+                } catch (const sim::connection_error& e) {
+                    throw scenario_error({spec.where.to_string() + ".address: cannot listen at " +
+                                          address + ": " + e.what()});
+                }
+            }
+            auto container_index = [&](const std::string& name) {
+                for (std::size_t i = 0; i < s.containers.size(); ++i) {
+                    if (s.containers[i].name == name) return i;
+                }
+                return std::size_t{0};
+            };
+            auto group_index = [&](const std::string& name) {
+                for (std::size_t i = 0; i < s.agents.size(); ++i) {
+                    if (s.agents[i].name == name) return i;
+                }
+                return std::size_t{0};
+            };
 
-    // ---- agents: parameters drawn, peers chosen, spawned in plan order
-    // -------------------------------
-    for (std::size_t ci = 0; ci < containers.size(); ++ci) {
-        containers[ci]->invoke([&](container& c) {
+            // ---- the plan: which agent goes where, with which id
+            // ------------------------------------
+            std::vector<std::vector<planned_agent>> groups(s.agents.size());
+            std::vector<std::size_t> next_id;
+            for (auto& h : hosts)
+                next_id.push_back(h->first_id());
+            for (std::size_t g = 0; g < s.agents.size(); ++g) {
+                const auto& spec = s.agents[g];
+                const std::size_t parts = spec.containers.size();
+                for (std::size_t k = 0; k < spec.count; ++k) {
+                    // Contiguous blocks, the first ones one larger when the count does not divide.
+                    const std::size_t base = spec.count / parts, extra = spec.count % parts;
+                    std::size_t part = 0, end = base + (extra > 0 ? 1 : 0);
+                    while (k >= end) {
+                        ++part;
+                        end += base + (part < extra ? 1 : 0);
+                    }
+                    planned_agent a;
+                    a.group = g;
+                    a.index = k;
+                    a.container = container_index(spec.containers[part]);
+                    a.id = std::to_string(next_id[a.container]++);
+                    a.address = hosts[a.container]->base_url() + a.id;
+                    groups[g].push_back(std::move(a));
+                }
+                summary.agents += spec.count;
+            }
+
+            // ---- agents: parameters drawn, peers chosen, made in plan order
+            // ---------------------------
+            std::vector<std::vector<spawn_request>> requests(hosts.size());
             for (std::size_t g = 0; g < s.agents.size(); ++g) {
                 const scenario_agents& spec = s.agents[g];
-                if (container_index(spec.container) != ci) continue;
                 std::vector<sim::rng> draws;
                 for (const auto& [name, p] : spec.params)
                     draws.emplace_back(summary.seed, "params/" + spec.name + "/" + name);
@@ -315,9 +570,10 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 const auto& members = groups[g];
                 for (std::size_t k = 0; k < members.size(); ++k) {
                     map kwargs;
-                    for (std::size_t p = 0; p < spec.params.size(); ++p)
+                    for (std::size_t p = 0; p < spec.params.size(); ++p) {
                         kwargs.insert_or_assign(value(spec.params[p].first),
                                                 draw(spec.params[p].second, draws[p]));
+                    }
                     if (spec.knows.k != scenario_topology::kind::none) {
                         array knows;
                         const std::size_t n = members.size();
@@ -358,80 +614,73 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                         }
                         kwargs.insert_or_assign(value("knows"), value(std::move(knows)));
                     }
-                    try {
-                        agent& made = types.spawn(c, spec.type, {}, std::move(kwargs));
-                        if (made.id() != members[k].id)
-                            throw std::logic_error("agent ids out of plan");
-                    } catch (const sim::error& e) {
-                        throw scenario_error({spec.where.to_string() + ": cannot make a \"" +
-                                              spec.type + "\": " + e.what()});
+                    requests[members[k].container].push_back(
+                        {spec.type, std::move(kwargs), members[k].id, &spec});
+                }
+            }
+            // Each container makes its agents in id order, as planned.
+            for (std::size_t h = 0; h < hosts.size(); ++h) {
+                std::stable_sort(requests[h].begin(), requests[h].end(),
+                                 [](const auto& a, const auto& b) {
+                                     return std::stoul(a.id) < std::stoul(b.id);
+                                 });
+                hosts[h]->spawn(requests[h]);
+            }
+            // Every observable a recording names must exist.
+            for (const auto& r : s.records) {
+                const auto& first = groups[group_index(r.group)].front();
+                auto names = hosts[first.container]->observables(first.id);
+                for (const auto& o : r.observe) {
+                    if (std::find(names.begin(), names.end(), o) == names.end()) {
+                        throw scenario_error(
+                            {r.where.to_string() + ".observe: \"" + o +
+                             "\" is not an observable of " + r.group +
+                             " (it has: " + fmt::format("{}", fmt::join(names, ", ")) + ")"});
                     }
                 }
             }
-        });
-    }
-    // Every observable a recording names must exist.
-    for (const auto& r : s.records) {
-        const auto& first = groups[group_index(r.group)].front();
-        auto names = containers[first.container]->invoke(
-            [&](container& c) { return c.find(first.id)->observables(); });
-        for (const auto& o : r.observe) {
-            if (std::find(names.begin(), names.end(), o) == names.end()) {
-                throw scenario_error(
-                    {r.where.to_string() + ".observe: \"" + o + "\" is not an observable of " +
-                     r.group + " (it has: " + fmt::format("{}", fmt::join(names, ", ")) + ")"});
-            }
-        }
-    }
 
-    // ---- recordings
-    // --------------------------------------------------------------------------------
-    std::filesystem::create_directories(options.out_dir);
-    std::vector<std::unique_ptr<recording>> recordings;
-    for (const auto& r : s.records)
-        recordings.push_back(std::make_unique<recording>(r, options.out_dir));
-    auto sample = [&](double t) {
-        for (auto& rec : recordings) {
-            const std::size_t g = group_index(rec->spec().group);
-            std::vector<std::vector<value>> rows(groups[g].size());
-            for (std::size_t ci = 0; ci < containers.size(); ++ci) {
-                containers[ci]->invoke([&](container& c) {
-                    for (std::size_t k = 0; k < groups[g].size(); ++k) {
-                        if (groups[g][k].container != ci) continue;
-                        agent* a = c.find(groups[g][k].id);
-                        for (const auto& o : rec->spec().observe)
-                            rows[k].push_back(a != nullptr ? a->observe(o) : value());
+            // ---- recordings
+            // ----------------------------------------------------------------------------
+            for (const auto& r : s.records)
+                recordings.push_back(std::make_unique<recording>(r, options.out_dir));
+            auto sample = [&](double t) {
+                for (auto& rec : recordings) {
+                    const std::size_t g = group_index(rec->spec().group);
+                    std::vector<std::vector<value>> rows(groups[g].size());
+                    for (std::size_t h = 0; h < hosts.size(); ++h) {
+                        std::vector<std::string> ids;
+                        std::vector<std::size_t> at;
+                        for (std::size_t k = 0; k < groups[g].size(); ++k) {
+                            if (groups[g][k].container != h) continue;
+                            ids.push_back(groups[g][k].id);
+                            at.push_back(k);
+                        }
+                        if (ids.empty()) continue;
+                        auto got = hosts[h]->observe(ids, rec->spec().observe);
+                        for (std::size_t i = 0; i < at.size() && i < got.size(); ++i)
+                            rows[at[i]] = std::move(got[i]);
                     }
-                });
-            }
-            rec->write(t, rec->spec().group, rows);
-        }
-    };
+                    rec->write(t, rec->spec().group, rows);
+                }
+            };
+            auto totals = [&] {
+                std::uint64_t calls = 0, wakes = 0;
+                for (auto& h : hosts) {
+                    auto [n, w] = h->stats();
+                    calls += n;
+                    wakes += w;
+                }
+                return std::pair(calls, wakes);
+            };
 
-    auto totals = [&] {
-        std::uint64_t calls = 0, wakes = 0;
-        for (auto& c : containers) {
-            auto [n, w] = c->invoke([](container& k) {
-                return std::pair<std::uint64_t, std::uint64_t>(k.calls_served(),
-                                                               k.virtual_clock().wakeups());
-            });
-            calls += n;
-            wakes += w;
-        }
-        return std::pair(calls, wakes);
-    };
-
-    // ---- the clock
-    // -----------------------------------------------------------------------------------
-    for (auto& c : containers)
-        c->invoke([](container& k) { k.release_starts(); });
-    std::vector<std::string> urls;
-    for (auto& c : containers)
-        urls.push_back(c->base_url());
-    std::exception_ptr failure;
-    sim::runtime rt({.name = "sim-runner"});
-    rt.run([&] {
-        try {
+            // ---- the clock
+            // -----------------------------------------------------------------------------
+            for (auto& h : hosts)
+                h->release_starts();
+            std::vector<std::string> urls;
+            for (auto& h : hosts)
+                urls.push_back(h->base_url());
             // The control connections speak the containers' codec (one per scenario) and TLS.
             coordinator_options co;
             const scenario_container& first = s.containers.front();
@@ -473,14 +722,18 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 }
             }
             summary.interrupted = stopped();
+            for (auto& rec : recordings)
+                rec->flush();
+            std::tie(summary.messages, summary.wakeups) = totals();
         } catch (...) {
             failure = std::current_exception();
         }
+        for (auto& rec : recordings)
+            rec->flush();
+        for (auto& h : hosts)
+            h->shut_down();
     });
-    for (auto& rec : recordings)
-        rec->flush();
-    std::tie(summary.messages, summary.wakeups) = totals();
-    containers.clear();
+    hosts.clear();
     summary.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     summary.peak_rss_bytes = peak_rss();
     {

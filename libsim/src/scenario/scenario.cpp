@@ -583,11 +583,20 @@ scenario to_scenario(const YAML::Node& root, const std::string& file) {
         g.name = a["name"] ? a["name"].Scalar() : g.type;
         g.where = location_of(file, a, fmt::format("agents[{}]", i));
         if (a["count"]) g.count = a["count"].as<std::size_t>();
-        g.container = a["container"] ? a["container"].Scalar() : s.containers.front().name;
-        if (a["container"] && s.container(g.container) == nullptr) {
-            problem(a["container"], fmt::format("agents[{}].container", i),
-                    fmt::format("no container \"{}\" (containers: {})", g.container,
-                                fmt::join(names, ", ")));
+        if (!a["container"]) {
+            g.containers.push_back(s.containers.front().name);
+        } else if (a["container"].IsSequence()) {
+            for (const auto& c : a["container"])
+                g.containers.push_back(c.Scalar());
+        } else {
+            g.containers.push_back(a["container"].Scalar());
+        }
+        for (const auto& c : g.containers) {
+            if (s.container(c) == nullptr) {
+                problem(
+                    a["container"], fmt::format("agents[{}].container", i),
+                    fmt::format("no container \"{}\" (containers: {})", c, fmt::join(names, ", ")));
+            }
         }
         if (a["params"]) {
             for (auto it = a["params"].begin(); it != a["params"].end(); ++it) {

@@ -37,7 +37,7 @@ keyword kw(std::string name, T&& v) {
 /// Copyable; equal when on the same connection with the same path. A proxy keeps its connection
 /// open, as a `connection` handle does.
 class proxy {
-public:
+  public:
     proxy() = default;
     proxy(std::shared_ptr<detail::connection_handle> connection, std::string path)
         : connection_(std::move(connection)), path_(std::move(path)) {}
@@ -49,6 +49,13 @@ public:
     template <class R = value, class... Args>
     R call(std::string_view name, Args&&... args) const {
         return convert<R>(send(join(name), collect(std::forward<Args>(args)...)));
+    }
+
+    /// Calls `name` with arguments already made into values: for callers that build them at run
+    /// time (a scenario's parameters).
+    value call_with(std::string_view name, array args, map kwargs,
+                    std::optional<deadline> until = std::nullopt) const {
+        return send(join(name), call_parts{std::move(args), std::move(kwargs), until});
     }
 
     /// Calls the function this proxy names.
@@ -71,9 +78,11 @@ public:
         return a.connection_ == b.connection_ && a.path_ == b.path_;
     }
 
-    const std::shared_ptr<detail::connection_handle>& connection() const noexcept { return connection_; }
+    const std::shared_ptr<detail::connection_handle>& connection() const noexcept {
+        return connection_;
+    }
 
-private:
+  private:
     struct call_parts {
         array args;
         map kwargs;

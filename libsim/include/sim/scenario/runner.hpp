@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sim/agent/registry.hpp>
 #include <sim/scenario/scenario.hpp>
@@ -31,6 +32,10 @@ struct run_options {
     /// Set (from a signal handler, say) to end the run after the current step: recordings are
     /// flushed and the containers shut down as at a normal end.
     const std::atomic<bool>* stop = nullptr;
+    /// How to start a container in a process of its own (`process: true`): a program and its
+    /// first arguments, to which the runner appends sim::container_main's options. sim-runner
+    /// gives itself: `{"/path/to/sim-runner", "container"}`.
+    std::vector<std::string> container_command;
 };
 
 /// What a run did; also written to `<out_dir>/summary.json`.

@@ -75,7 +75,9 @@ struct scenario_agents {
     std::string name;  ///< the group's name (default: its type)
     std::string type;
     std::size_t count = 1;
-    std::string container;  ///< default: the first container
+    /// Where its agents live: one container (default: the first), or several, each taking a
+    /// contiguous block of the group (the first ones one more when the count does not divide).
+    std::vector<std::string> containers;
     std::vector<std::pair<std::string, scenario_param>> params;
     scenario_topology knows;
     scenario_location where;
