@@ -164,7 +164,8 @@ TEST_CASE("a scenario file's mistakes are named by line, column and key", "[scen
           "one codec (containers[0] uses json, this one msgpack)");
 }
 
-TEST_CASE("overrides from --set change keys by dotted path before the file is checked", "[scenario]") {
+TEST_CASE("overrides from --set change keys by dotted path before the file is checked",
+          "[scenario]") {
     auto s = sim::parse_scenario(head + "agents:\n  - {type: probe, count: 2}\n", "s.yaml",
                                  {"agents.0.count=5", "seed=9", "clock.until=1h"});
     CHECK(s.agents[0].count == 5);
@@ -255,9 +256,10 @@ TEST_CASE("a scenario with mistakes the schema cannot see fails before it runs",
                       "s.yaml:6:5: agents[0].type: unknown agent type \"probee\" (known: probe)");
     auto bad_param =
         sim::parse_scenario(head + "agents:\n  - {type: probe, params: {n: many}}\n", "s.yaml");
-    CHECK_THROWS_WITH(sim::run_scenario(bad_param, probe_types(), o),
-                      Catch::StartsWith("s.yaml:6:5: agents[0]: cannot make a \"probe\": ") &&
-                          Catch::Contains("'n'"));
+    CHECK_THROWS_WITH(
+        sim::run_scenario(bad_param, probe_types(), o),
+        Catch::StartsWith("s.yaml:6:5: agents[0]: cannot make an agent of type \"probe\": ") &&
+            Catch::Contains("'n'"));
     auto bad_observable = sim::parse_scenario(
         head + "agents: [{type: probe}]\nrecord:\n  - {agents: probe, observe: [y], to: y.csv}\n",
         "s.yaml");

@@ -50,7 +50,8 @@ TEST_CASE("each bundled scenario runs and its recordings match the expected ones
     const std::map<std::string, std::string> expected_of = {{"hello", "hello"},
                                                             {"smart-grid", "smart-grid"},
                                                             {"gossip-100k", "gossip-100k"},
-                                                            {"distributed", "smart-grid"}};
+                                                            {"distributed", "smart-grid"},
+                                                            {"smart-grid-realtime", "smart-grid"}};
     std::vector<std::string> names;
     for (const auto& f : fs::directory_iterator(std::string(SIM_SOURCE_DIR) + "/scenarios")) {
         if (f.path().extension() == ".yaml") names.push_back(f.path().stem().string());
@@ -75,6 +76,14 @@ TEST_CASE("each bundled scenario runs and its recordings match the expected ones
             }
             const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
             CHECK(summary.find("\"interrupted\": false") != std::string::npos);
+            if (name == "smart-grid-realtime") {
+                // A day at 4,320 simulated seconds per second: 20 seconds of wall time.
+                CHECK(summary.find("\"realtime\": true") != std::string::npos);
+                auto at = summary.find("\"wall_seconds\": ");
+                REQUIRE(at != std::string::npos);
+                CHECK(std::stod(summary.substr(at + 16)) >= 19.9);
+                CHECK(summary.find("\"max_lag_seconds\": ") != std::string::npos);
+            }
             if (name == "hello") {
                 CHECK(summary.find("\"steps\": 11,") != std::string::npos);
                 CHECK(summary.find("\"messages\": 20,") != std::string::npos);
@@ -153,4 +162,36 @@ TEST_CASE("Ctrl-C ends a run with complete recordings and exit status 130", "[to
     }
     CHECK(rows % 2 == 1);  // the header and two rows per step
     CHECK(slurp(out / "summary.json").find("\"interrupted\": true") != std::string::npos);
+}
+
+TEST_CASE("a strict real-time run fails when a step starts later than max_lag",
+          "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("strict.yaml");
+    // A billion simulated seconds per wall second: every step is due at once, and soon late.
+    std::ofstream(file) << "seed: 1\n"
+                           "clock: {mode: realtime, factor: 1000000000, until: 100000, step: 1,\n"
+                           "        strict: true, max_lag: 1ms}\n"
+                           "containers: [{name: m}]\n"
+                           "agents: [{type: pinger, count: 20, knows: all}]\n";
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--quiet"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("the run failed: real time: the step to t=") != std::string::npos);
+    CHECK(r.err.find("s late (clock.max_lag is 0.001 s, clock.strict is true)") !=
+          std::string::npos);
+}
+
+TEST_CASE("usage errors exit with status 2", "[tools][sim-runner]") {
+    CHECK(sim_runner({"run"}).status == 2);
+    CHECK(sim_runner({"run", scenario_file("hello.yaml"), "--seed", "x"}).status == 2);
+    CHECK(sim_runner({"frobnicate"}).status == 2);
+    CHECK(sim_runner({"--help"}).status == 0);
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("t.yaml");
+    std::ofstream(file) << "clock: {mode: virtual, until: 1}\ncontainers: [{name: m}]\n"
+                           "agents: [{type: pinger}, {type: nosuch}]\n";
+    auto r = sim_runner({"validate", file});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(":3:26: agents[1].type: unknown agent type \"nosuch\" (known: ") !=
+          std::string::npos);
 }

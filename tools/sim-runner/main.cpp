@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     auto* validate = app.add_subcommand(
         "validate", "check a scenario file against the schema and its references");
     validate->add_option("file", file, "the scenario file (YAML)")->required();
-    validate->add_option("--set", sets, "override a key: --set agents.0.count=50");
+    validate->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
 
     std::string out_dir = ".";
     std::string until_text;
@@ -122,12 +122,17 @@ int main(int argc, char** argv) {
     auto* seed_opt = run->add_option("--seed", seed, "the random seed instead of the scenario's");
     run->add_option("--out", out_dir, "directory for the recordings and summary.json")
         ->capture_default_str();
-    run->add_option("--set", sets, "override a key: --set agents.0.count=50");
+    run->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
     run->add_flag("-q,--quiet", quiet, "print nothing but errors");
 
     auto* types_cmd = app.add_subcommand("types", "list the agent types this sim-runner knows");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help is not a mistake; every other parse error is a usage error: status 2.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
 
     if (types_cmd->parsed()) {
         for (const auto& t : types.types())
@@ -143,6 +148,18 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (validate->parsed()) {
+        // What the schema cannot know: the agent types this sim-runner has.
+        bool known = true;
+        for (const auto& g : s.agents) {
+            if (!types.contains(g.type)) {
+                std::cerr << "error: " << g.where.to_string() << ".type: unknown agent type \""
+                          << g.type
+                          << "\" (known: " << fmt::format("{}", fmt::join(types.types(), ", "))
+                          << ")\n";
+                known = false;
+            }
+        }
+        if (!known) return 2;
         std::cout << file << ": valid (" << s.containers.size() << " containers, "
                   << s.agents.size() << " agent groups, " << s.records.size() << " recordings)\n";
         return 0;
@@ -196,6 +213,11 @@ int main(int argc, char** argv) {
                                      : 0.0,
             summary.wakeups, static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0),
             out_dir);
+        if (summary.realtime) {
+            std::cout << fmt::format(
+                "{}: real time: steps started up to {:.3f} ms late (mean {:.3f} ms)\n", s.name,
+                summary.max_lag * 1e3, summary.mean_lag * 1e3);
+        }
     }
     return summary.interrupted ? 130 : 0;
 }

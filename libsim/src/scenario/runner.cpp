@@ -48,12 +48,14 @@ std::string run_summary::to_json() const {
         "{{\n  \"scenario\": {},\n  \"seed\": {},\n  \"sim_time\": {},\n  \"steps\": {},\n"
         "  \"messages\": {},\n  \"wakeups\": {},\n  \"agents\": {},\n  \"wall_seconds\": {:.3f},\n"
         "  \"steps_per_second\": {:.1f},\n  \"messages_per_second\": {:.1f},\n"
-        "  \"events_per_second\": {:.1f},\n  \"peak_rss_bytes\": {},\n  \"interrupted\": {}\n}}\n",
+        "  \"events_per_second\": {:.1f},\n  \"peak_rss_bytes\": {},\n  \"interrupted\": {},\n"
+        "  \"realtime\": {},\n  \"max_lag_seconds\": {:.6f},\n  \"mean_lag_seconds\": {:.6f}\n}}\n",
         json_string(scenario), seed, sim_time, steps, messages, wakeups, agents, wall_seconds,
         wall_seconds > 0 ? static_cast<double>(steps) / wall_seconds : 0.0,
         wall_seconds > 0 ? static_cast<double>(messages) / wall_seconds : 0.0,
         wall_seconds > 0 ? static_cast<double>(messages + wakeups) / wall_seconds : 0.0,
-        peak_rss_bytes, interrupted ? "true" : "false");
+        peak_rss_bytes, interrupted ? "true" : "false", realtime ? "true" : "false", max_lag,
+        mean_lag);
 }
 
 namespace {
@@ -256,7 +258,7 @@ class host {
 
 [[noreturn]] void cannot_make(const spawn_request& r, const std::string& why) {
     throw scenario_error(
-        {r.group->where.to_string() + ": cannot make a \"" + r.type + "\": " + why});
+        {r.group->where.to_string() + ": cannot make an agent of type \"" + r.type + "\": " + why});
 }
 
 class thread_host final : public host {
@@ -464,10 +466,6 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             problems.push_back(g.where.to_string() + ".type: unknown agent type \"" + g.type +
                                "\" (known: " + fmt::format("{}", fmt::join(known, ", ")) + ")");
         }
-    }
-    if (s.clock.realtime) {
-        problems.push_back(s.file +
-                           ": clock.mode: realtime runs are not supported by this sim-runner yet");
     }
     const bool any_process = std::any_of(s.containers.begin(), s.containers.end(),
                                          [](const auto& c) { return c.process; });
@@ -689,6 +687,28 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 co.channel.transport.tls = tls_options{first.tls_ca, first.tls_cert, first.tls_key};
             coordinator coord(urls, co);
             auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
+            // Real time: the step to t starts at wall time t / factor after the first; a step that
+            // cannot start on time starts late, and the lateness is what the summary reports.
+            const auto paced_from = clock_type::now();
+            double lag_sum = 0;
+            auto pace = [&](double t) {
+                if (!s.clock.realtime) return;
+                const auto due =
+                    paced_from + std::chrono::duration_cast<clock_type::duration>(
+                                     std::chrono::duration<double>(t / s.clock.factor));
+                if (clock_type::now() < due) boost::this_fiber::sleep_until(due);
+                // Late by what the step before overran, or by how long waking took.
+                const double lag =
+                    std::max(0.0, std::chrono::duration<double>(clock_type::now() - due).count());
+                summary.max_lag = std::max(summary.max_lag, lag);
+                lag_sum += lag;
+                if (s.clock.strict && lag > s.clock.max_lag) {
+                    throw std::runtime_error(fmt::format(
+                        "real time: the step to t={} started {:.3f} s late (clock.max_lag is {} s, "
+                        "clock.strict is true)",
+                        time_text(t), lag, s.clock.max_lag));
+                }
+            };
             auto after_step = [&](double t) {
                 ++summary.steps;
                 summary.sim_time = t;
@@ -709,19 +729,24 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 for (std::uint64_t k = 0;; ++k) {
                     const double t = static_cast<double>(k) * dt;  // no drift from repeated sums
                     if (t > until || stopped()) break;
+                    pace(t);
                     coord.step(t);
                     after_step(t);
                 }
             } else {
+                pace(0);
                 std::optional<double> next = coord.step(0);
                 after_step(0);
                 while (next && *next <= until && !stopped()) {
                     const double t = *next;
+                    pace(t);
                     next = coord.step(t);
                     after_step(t);
                 }
             }
             summary.interrupted = stopped();
+            summary.realtime = s.clock.realtime;
+            if (summary.steps > 0) summary.mean_lag = lag_sum / static_cast<double>(summary.steps);
             for (auto& rec : recordings)
                 rec->flush();
             std::tie(summary.messages, summary.wakeups) = totals();

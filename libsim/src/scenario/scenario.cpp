@@ -535,6 +535,7 @@ scenario to_scenario(const YAML::Node& root, const std::string& file) {
                         clock["start"].Scalar() + "\" (" + e.what() + ")");
         }
     }
+    if (!clock["start"] && s.clock.realtime) s.clock.start = utc_time::now().to_string();
     s.clock.until = duration_of(clock["until"]);
     if (clock["step"]) {
         s.clock.step = duration_of(clock["step"]);
@@ -555,6 +556,11 @@ scenario to_scenario(const YAML::Node& root, const std::string& file) {
         if (c["address"]) spec.address = c["address"].Scalar();
         if (c["codec"]) spec.codec = c["codec"].Scalar();
         if (c["process"]) spec.process = c["process"].as<bool>();
+        if (c["tls"] && spec.process) {
+            problem(c["tls"], fmt::format("containers[{}].tls", i),
+                    "TLS for containers in processes of their own is not supported yet (use it for "
+                    "containers in threads, or drop process: true)");
+        }
         if (c["tls"]) {
             spec.tls_ca = c["tls"]["ca"].Scalar();
             spec.tls_cert = c["tls"]["cert"].Scalar();

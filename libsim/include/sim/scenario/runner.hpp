@@ -50,6 +50,9 @@ struct run_summary {
     double wall_seconds = 0;
     std::size_t peak_rss_bytes = 0;
     bool interrupted = false;  ///< ended by `run_options::stop`
+    bool realtime = false;     ///< paced by wall time (clock.mode: realtime)
+    double max_lag = 0;        ///< real time: the latest a step started, in seconds
+    double mean_lag = 0;       ///< real time: the mean lateness over all steps
     /// JSON, as written to summary.json.
     std::string to_json() const;
 };
