@@ -195,3 +195,14 @@ TEST_CASE("usage errors exit with status 2", "[tools][sim-runner]") {
     CHECK(r.err.find(":3:26: agents[1].type: unknown agent type \"nosuch\" (known: ") !=
           std::string::npos);
 }
+
+TEST_CASE("a plugin that cannot be loaded is a clear error", "[tools][sim-runner]") {
+    auto r = sim_runner({"types", "--plugin", "/nonexistent/libagents.so"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("error: cannot load agent plugin /nonexistent/libagents.so: ") == 0);
+    // A shared library without the entry point.
+    auto no_entry = sim_runner({"types", "--plugin", "/lib/x86_64-linux-gnu/libm.so.6"});
+    CHECK(no_entry.status == 2);
+    CHECK(no_entry.err.find("has no entry point: define it with SIM_AGENT_PLUGIN") !=
+          std::string::npos);
+}

@@ -24,6 +24,7 @@
 
 #include <sim/agent/container_main.hpp>
 #include <sim/agent/registry.hpp>
+#include <sim/scenario/plugin.hpp>
 #include <sim/scenario/runner.hpp>
 #include <sim/scenario/scenario.hpp>
 
@@ -110,6 +111,9 @@ int main(int argc, char** argv) {
         "validate", "check a scenario file against the schema and its references");
     validate->add_option("file", file, "the scenario file (YAML)")->required();
     validate->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
+    std::vector<std::string> plugins;
+    validate->add_option("--plugin", plugins, "load agent types from this shared library")
+        ->expected(1);
 
     std::string out_dir = ".";
     std::string until_text;
@@ -124,8 +128,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     run->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
     run->add_flag("-q,--quiet", quiet, "print nothing but errors");
+    run->add_option("--plugin", plugins, "load agent types from this shared library")->expected(1);
 
     auto* types_cmd = app.add_subcommand("types", "list the agent types this sim-runner knows");
+    types_cmd->add_option("--plugin", plugins, "load agent types from this shared library")
+        ->expected(1);
 
     try {
         app.parse(argc, argv);
@@ -134,6 +141,18 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
 
+    auto load = [&](const std::string& path) {
+        try {
+            sim::load_agent_plugin(path, types);
+            return true;
+        } catch (const std::exception& e) {
+            std::cerr << "error: " << e.what() << "\n";
+            return false;
+        }
+    };
+    for (const auto& p : plugins) {
+        if (!load(p)) return 2;
+    }
     if (types_cmd->parsed()) {
         for (const auto& t : types.types())
             std::cout << t << "\n";
@@ -146,6 +165,12 @@ int main(int argc, char** argv) {
     } catch (const sim::scenario_error& e) {
         print_problems(e);
         return 2;
+    }
+    // A scenario's plugins: paths relative to the scenario file.
+    for (const auto& p : s.plugins) {
+        std::filesystem::path path = p;
+        if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+        if (!load(path.string())) return 2;
     }
     if (validate->parsed()) {
         // What the schema cannot know: the agent types this sim-runner has.

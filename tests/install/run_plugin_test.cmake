@@ -1,0 +1,41 @@
+# Installs the built libsim into a scratch prefix, builds the agent-library template against it
+# with find_package(libsim), and has the build tree's sim-runner load it and run its scenario:
+# a user's own agent types work from outside libsim's tree. SIM_CONSUMER_FLAGS carries the
+# sanitizer flags of a sanitizer build.
+file(REMOVE_RECURSE "${SIM_WORK_DIR}")
+execute_process(COMMAND ${CMAKE_COMMAND} --install "${SIM_BUILD_DIR}" --prefix "${SIM_WORK_DIR}/prefix"
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "cmake --install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S "${SIM_TEMPLATE_DIR}" -B "${SIM_WORK_DIR}/build"
+                        -G "${CMAKE_GENERATOR}" "-DCMAKE_PREFIX_PATH=${SIM_WORK_DIR}/prefix"
+                        "-DCMAKE_CXX_FLAGS=${SIM_CONSUMER_FLAGS}"
+                        "-DCMAKE_MODULE_LINKER_FLAGS=${SIM_CONSUMER_FLAGS}"
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "configuring the agent-library template failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build "${SIM_WORK_DIR}/build" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "building the agent-library template failed")
+endif()
+execute_process(COMMAND "${SIM_RUNNER}" run "${SIM_TEMPLATE_DIR}/thermostats.yaml"
+                        --plugin "${SIM_WORK_DIR}/build/libmy_agents.so" --out "${SIM_WORK_DIR}/out"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "thermostats: done at t=86400 after 145 steps")
+    message(FATAL_ERROR "sim-runner with the plugin failed (${rc}): ${out} ${err}")
+endif()
+file(READ "${SIM_WORK_DIR}/out/heating.csv" heating)
+if(NOT heating MATCHES "^time,agent,heating\n0,thermostat/0,0\n")
+    message(FATAL_ERROR "unexpected recording: ${heating}")
+endif()
+message(STATUS "the template's agents ran under sim-runner: ${out}")
+# The same, with the plugin named in the scenario, relative to the scenario file.
+file(READ "${SIM_TEMPLATE_DIR}/thermostats.yaml" scenario)
+file(WRITE "${SIM_WORK_DIR}/with-plugin.yaml" "plugins: [build/libmy_agents.so]\n${scenario}")
+execute_process(COMMAND "${SIM_RUNNER}" run "${SIM_WORK_DIR}/with-plugin.yaml" --quiet --out "${SIM_WORK_DIR}/out2"
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS "${SIM_WORK_DIR}/out2/heating.csv")
+    message(FATAL_ERROR "sim-runner with plugins: in the scenario failed (${rc}): ${err}")
+endif()
