@@ -13,6 +13,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,7 +25,7 @@ namespace sim::rpc {
 /// A parameter's name, for keyword arguments, and optionally its default:
 /// `expose("add", &calc::add, arg("a"), arg("b"), arg("scale") = 1)`.
 class arg {
-public:
+  public:
     explicit arg(std::string name) : name_(std::move(name)) {}
     /// The value used when a caller leaves the parameter out.
     template <class T>
@@ -36,7 +37,7 @@ public:
     const std::string& name() const noexcept { return name_; }
     const std::optional<value>& default_value() const noexcept { return default_; }
 
-private:
+  private:
     std::string name_;
     std::optional<value> default_;
 };
@@ -45,11 +46,11 @@ private:
 /// `throw fault("ZeroDivisionError", "division by zero")` replies `ZeroDivisionError: division by
 /// zero`. Any other exception is named after its C++ type, or the Python type it stands for.
 class fault : public sim::error {
-public:
+  public:
     fault(std::string type, std::string message) : error(message), type_(std::move(type)) {}
     const std::string& type() const noexcept { return type_; }
 
-private:
+  private:
     std::string type_;
 };
 
@@ -67,7 +68,7 @@ using raw_handler = std::function<value(call_arguments)>;
 /// and its path is the names from the root. Functions run in the fiber serving their request and
 /// may block. Not thread-safe: a router belongs to one runtime.
 class router {
-public:
+  public:
     router() = default;
     router(const router&) = delete;
     router& operator=(const router&) = delete;
@@ -82,8 +83,8 @@ public:
 
     /// Exposes a member function bound to `obj`.
     template <class T, class M, class... Args>
-        requires std::is_member_function_pointer_v<M>
-    router& expose(std::string name, M member, T* obj, Args&&... params);
+    requires std::is_member_function_pointer_v<M> router& expose(std::string name, M member, T* obj,
+                                                                 Args&&... params);
 
     /// Exposes a handler that takes the raw `[args, kwargs]` itself.
     router& expose_raw(std::string name, raw_handler handler);
@@ -113,7 +114,7 @@ public:
     /// `Name "nope" not found in "calc/math"`.
     target resolve(std::string_view path);
 
-private:
+  private:
     struct entry {
         std::optional<raw_handler> function;
         router* child = nullptr;
@@ -121,7 +122,14 @@ private:
 
     router& put_function(std::string name, raw_handler handler);
 
-    std::map<std::string, entry, std::less<>> entries_;
+    // Hashed: a container's `agents` router has a child per agent, a million of them.
+    struct name_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, entry, name_hash, std::equal_to<>> entries_;
     router* parent_ = nullptr;
     std::string name_;
 };
@@ -159,7 +167,7 @@ struct bound_arg {
 
 /// The parameters of an exposed function, and how to fill them from a call.
 class signature {
-public:
+  public:
     signature(std::string function, std::size_t count, std::vector<arg> names);
 
     /// Fills `out` (one slot per parameter, in order) from positional arguments, then keywords,
@@ -169,7 +177,7 @@ public:
     /// "add() argument 'b'" or "add() argument 2", for conversion errors.
     std::string describe(std::size_t index) const;
 
-private:
+  private:
     std::string function_;
     std::size_t count_;
     std::vector<arg> names_;
@@ -178,7 +186,8 @@ private:
 template <class Tuple, class Invoke, std::size_t... I>
 value call_bound([[maybe_unused]] const signature& sig, [[maybe_unused]] std::span<bound_arg> bound,
                  Invoke& invoke, std::index_sequence<I...>) {
-    using result = decltype(invoke(std::declval<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>()...));
+    using result =
+        decltype(invoke(std::declval<std::remove_cvref_t<std::tuple_element_t<I, Tuple>>>()...));
     [[maybe_unused]] auto convert = [&](auto tag, std::size_t i) {
         using param = typename decltype(tag)::type;
         try {
@@ -206,7 +215,8 @@ raw_handler make_handler(std::string name, Invoke invoke, std::vector<arg> names
     return [sig, invoke = std::move(invoke)](call_arguments call) mutable -> value {
         std::array<bound_arg, n == 0 ? 1 : n> bound{};
         sig->bind(call.args, call.kwargs, std::span(bound.data(), n));
-        return call_bound<Params>(*sig, std::span(bound.data(), n), invoke, std::make_index_sequence<n>{});
+        return call_bound<Params>(*sig, std::span(bound.data(), n), invoke,
+                                  std::make_index_sequence<n>{});
     };
 }
 
@@ -219,13 +229,13 @@ router& router::expose(std::string name, F&& f, Args&&... params) {
     std::vector<arg> names{arg(std::forward<Args>(params))...};
     std::string label = name;
     return put_function(std::move(name),
-                        detail::make_handler<typename traits::params>(std::move(label), std::forward<F>(f),
-                                                                      std::move(names)));
+                        detail::make_handler<typename traits::params>(
+                            std::move(label), std::forward<F>(f), std::move(names)));
 }
 
 template <class T, class M, class... Args>
-    requires std::is_member_function_pointer_v<M>
-router& router::expose(std::string name, M member, T* obj, Args&&... params) {
+requires std::is_member_function_pointer_v<M> router& router::expose(std::string name, M member,
+                                                                     T* obj, Args&&... params) {
     using traits = detail::callable_traits<M>;
     auto invoke = [obj, member](auto&&... a) -> decltype(auto) {
         return (obj->*member)(std::forward<decltype(a)>(a)...);
@@ -233,8 +243,8 @@ router& router::expose(std::string name, M member, T* obj, Args&&... params) {
     std::vector<arg> names{arg(std::forward<Args>(params))...};
     std::string label = name;
     return put_function(std::move(name),
-                        detail::make_handler<typename traits::params>(std::move(label), std::move(invoke),
-                                                                      std::move(names)));
+                        detail::make_handler<typename traits::params>(
+                            std::move(label), std::move(invoke), std::move(names)));
 }
 
 }  // namespace sim::rpc
