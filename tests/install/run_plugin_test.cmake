@@ -39,3 +39,14 @@ execute_process(COMMAND "${SIM_RUNNER}" run "${SIM_WORK_DIR}/with-plugin.yaml" -
 if(NOT rc EQUAL 0 OR NOT EXISTS "${SIM_WORK_DIR}/out2/heating.csv")
     message(FATAL_ERROR "sim-runner with plugins: in the scenario failed (${rc}): ${err}")
 endif()
+# And with the thermostat's house in a container process of its own, which loads the plugin too.
+string(REPLACE "  - {name: house}" "  - {name: house, process: true}" in_process "${scenario}")
+file(WRITE "${SIM_WORK_DIR}/in-process.yaml" "${in_process}")
+execute_process(COMMAND "${SIM_RUNNER}" run "${SIM_WORK_DIR}/in-process.yaml" --quiet --out "${SIM_WORK_DIR}/out3"
+                        --plugin "${SIM_WORK_DIR}/build/libmy_agents.so"
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+file(READ "${SIM_WORK_DIR}/out/temperature.csv" in_thread)
+file(READ "${SIM_WORK_DIR}/out3/temperature.csv" in_own_process)
+if(NOT rc EQUAL 0 OR NOT in_thread STREQUAL in_own_process)
+    message(FATAL_ERROR "the plugin's agents in a container process failed or differ (${rc}): ${err}")
+endif()

@@ -1,8 +1,11 @@
 // sim-runner: runs scenario files (docs/sim-runner.md).
 //
-//   sim-runner validate FILE [--set key=value ...]
-//   sim-runner run FILE [--until T] [--seed N] [--out DIR] [--set key=value ...] [--quiet]
-//   sim-runner types
+//   sim-runner validate FILE [--set key=value]... [--plugin LIB]...
+//   sim-runner run FILE [--until T] [--seed N] [--out DIR] [--set key=value]... [--plugin LIB]...
+//                  [--quiet]
+//   sim-runner types [--plugin LIB]...
+//   sim-runner container ...   (a scenario's container in a process of its own; the runner
+//                               starts these itself)
 //
 // Exit status: 0 done, 1 the run failed, 2 the scenario or the command line is wrong,
 // 130 interrupted (SIGINT or SIGTERM; the recordings are complete up to the last step).
@@ -99,8 +102,23 @@ int main(int argc, char** argv) {
     sim_runner::add_example_agents(types);
     // `sim-runner container ...`: a scenario's container in a process of its own, started by
     // the runner (sim::container_main's options).
-    if (argc > 1 && std::string_view(argv[1]) == "container")
-        return sim::container_main(argc - 1, argv + 1, types);
+    if (argc > 1 && std::string_view(argv[1]) == "container") {
+        // The runner passes the plugins its scenario uses first: `container --plugin P ...`.
+        std::vector<char*> rest{argv[1]};
+        for (int i = 2; i < argc; ++i) {
+            if (std::string_view(argv[i]) == "--plugin" && i + 1 < argc) {
+                try {
+                    sim::load_agent_plugin(argv[++i], types);
+                } catch (const std::exception& e) {
+                    std::cerr << "sim-runner container: " << e.what() << "\n";
+                    return 2;
+                }
+            } else {
+                rest.push_back(argv[i]);
+            }
+        }
+        return sim::container_main(static_cast<int>(rest.size()), rest.data(), types);
+    }
 
     CLI::App app{"sim-runner: runs libsim scenario files"};
     app.require_subcommand(1);
@@ -110,10 +128,11 @@ int main(int argc, char** argv) {
     auto* validate = app.add_subcommand(
         "validate", "check a scenario file against the schema and its references");
     validate->add_option("file", file, "the scenario file (YAML)")->required();
-    validate->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
+    validate->add_option("--set", sets, "override a key: --set agents.0.count=50")
+        ->allow_extra_args(false);
     std::vector<std::string> plugins;
     validate->add_option("--plugin", plugins, "load agent types from this shared library")
-        ->expected(1);
+        ->allow_extra_args(false);
 
     std::string out_dir = ".";
     std::string until_text;
@@ -126,13 +145,15 @@ int main(int argc, char** argv) {
     auto* seed_opt = run->add_option("--seed", seed, "the random seed instead of the scenario's");
     run->add_option("--out", out_dir, "directory for the recordings and summary.json")
         ->capture_default_str();
-    run->add_option("--set", sets, "override a key: --set agents.0.count=50")->expected(1);
+    run->add_option("--set", sets, "override a key: --set agents.0.count=50")
+        ->allow_extra_args(false);
     run->add_flag("-q,--quiet", quiet, "print nothing but errors");
-    run->add_option("--plugin", plugins, "load agent types from this shared library")->expected(1);
+    run->add_option("--plugin", plugins, "load agent types from this shared library")
+        ->allow_extra_args(false);
 
     auto* types_cmd = app.add_subcommand("types", "list the agent types this sim-runner knows");
     types_cmd->add_option("--plugin", plugins, "load agent types from this shared library")
-        ->expected(1);
+        ->allow_extra_args(false);
 
     try {
         app.parse(argc, argv);
@@ -141,9 +162,11 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
 
+    std::vector<std::string> loaded;  // absolute paths, for container processes
     auto load = [&](const std::string& path) {
         try {
             sim::load_agent_plugin(path, types);
+            loaded.push_back(std::filesystem::absolute(path).string());
             return true;
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << "\n";
@@ -206,6 +229,10 @@ int main(int argc, char** argv) {
     options.stop = &interrupted;
     options.container_command = {std::filesystem::read_symlink("/proc/self/exe").string(),
                                  "container"};
+    for (const auto& p : loaded) {
+        options.container_command.push_back("--plugin");
+        options.container_command.push_back(p);
+    }
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

@@ -691,23 +691,34 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             // cannot start on time starts late, and the lateness is what the summary reports.
             const auto paced_from = clock_type::now();
             double lag_sum = 0;
+            std::uint64_t paced = 0;
+            summary.realtime = s.clock.realtime;
+            // False when the run is to stop instead.
             auto pace = [&](double t) {
-                if (!s.clock.realtime) return;
+                if (!s.clock.realtime) return !stopped();
                 const auto due =
                     paced_from + std::chrono::duration_cast<clock_type::duration>(
                                      std::chrono::duration<double>(t / s.clock.factor));
-                if (clock_type::now() < due) boost::this_fiber::sleep_until(due);
+                // Waits in slices, so that a stop (Ctrl-C) is not held up by a long wait.
+                while (clock_type::now() < due && !stopped()) {
+                    boost::this_fiber::sleep_until(
+                        std::min(due, clock_type::now() + std::chrono::milliseconds(50)));
+                }
+                if (stopped()) return false;
                 // Late by what the step before overran, or by how long waking took.
                 const double lag =
                     std::max(0.0, std::chrono::duration<double>(clock_type::now() - due).count());
                 summary.max_lag = std::max(summary.max_lag, lag);
                 lag_sum += lag;
+                ++paced;
+                summary.mean_lag = lag_sum / static_cast<double>(paced);
                 if (s.clock.strict && lag > s.clock.max_lag) {
                     throw std::runtime_error(fmt::format(
-                        "real time: the step to t={} started {:.3f} s late (clock.max_lag is {} s, "
+                        "real time: the step to t={} started {:.6f} s late (clock.max_lag is {} s, "
                         "clock.strict is true)",
                         time_text(t), lag, s.clock.max_lag));
                 }
+                return true;
             };
             auto after_step = [&](double t) {
                 ++summary.steps;
@@ -729,24 +740,25 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 for (std::uint64_t k = 0;; ++k) {
                     const double t = static_cast<double>(k) * dt;  // no drift from repeated sums
                     if (t > until || stopped()) break;
-                    pace(t);
+                    if (!pace(t)) break;
                     coord.step(t);
                     after_step(t);
                 }
             } else {
-                pace(0);
-                std::optional<double> next = coord.step(0);
-                after_step(0);
+                std::optional<double> next;
+                if (pace(0)) {
+                    next = coord.step(0);
+                    after_step(0);
+                }
                 while (next && *next <= until && !stopped()) {
                     const double t = *next;
-                    pace(t);
+                    if (!pace(t)) break;
                     next = coord.step(t);
                     after_step(t);
                 }
             }
             summary.interrupted = stopped();
-            summary.realtime = s.clock.realtime;
-            if (summary.steps > 0) summary.mean_lag = lag_sum / static_cast<double>(summary.steps);
+
             for (auto& rec : recordings)
                 rec->flush();
             std::tie(summary.messages, summary.wakeups) = totals();
