@@ -252,19 +252,19 @@ int main(int argc, char** argv) {
         return 1;
     }
     progress.finish();
+    auto per_second = [&](std::uint64_t n) {
+        return summary.wall_seconds > 0 ? static_cast<double>(n) / summary.wall_seconds : 0.0;
+    };
     if (!quiet) {
         std::cout << fmt::format(
             "{}: {} at t={} after {} steps in {:.2f} s ({:.0f} steps/s), {} agents, {} messages "
-            "({:.0f}/s), {} wake-ups, peak memory {:.1f} MiB; recordings and summary.json in {}\n",
+            "({:.0f}/s), {} wake-ups, {:.0f} events/s, peak memory {:.1f} MiB; recordings and "
+            "summary.json in {}\n",
             s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
-            summary.wall_seconds,
-            summary.wall_seconds > 0 ? static_cast<double>(summary.steps) / summary.wall_seconds
-                                     : 0.0,
-            summary.agents, summary.messages,
-            summary.wall_seconds > 0 ? static_cast<double>(summary.messages) / summary.wall_seconds
-                                     : 0.0,
-            summary.wakeups, static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0),
-            out_dir);
+            summary.wall_seconds, per_second(summary.steps), summary.agents, summary.messages,
+            per_second(summary.messages), summary.wakeups,
+            per_second(summary.messages + summary.wakeups),
+            static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
         if (summary.realtime) {
             std::cout << fmt::format(
                 "{}: real time: steps started up to {:.3f} ms late (mean {:.3f} ms)\n", s.name,
