@@ -36,6 +36,9 @@
 #include <sim/rpc/router.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/scenario/plugin.hpp>
+#include <sim/scenario/runner.hpp>
+#include <sim/scenario/scenario.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/local_faults.hpp>
 #include <sim/transport/stream.hpp>
