@@ -119,8 +119,21 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
                 return std::move(call.content);
             case pending_call::outcome::exception: {
                 const std::string* text = call.content.get_if<std::string>();
-                throw remote_error(peer_,
-                                   text != nullptr ? *text : to_display_string(call.content));
+                if (text != nullptr) throw remote_error(peer_, *text);
+                // mosaik's failures: ["Type", "message", "detail", ...]; the traceback's last
+                // line names the type and message, as a Python traceback's does.
+                const array* parts = call.content.get_if<array>();
+                if (parts != nullptr && parts->size() >= 2 && (*parts)[0].is_string() &&
+                    (*parts)[1].is_string()) {
+                    std::string tb;
+                    for (std::size_t i = 2; i < parts->size(); ++i) {
+                        if ((*parts)[i].is_string() && !(*parts)[i].as_string().empty())
+                            tb += (*parts)[i].as_string() + "\n";
+                    }
+                    tb += (*parts)[0].as_string() + ": " + (*parts)[1].as_string() + "\n";
+                    throw remote_error(peer_, tb);
+                }
+                throw remote_error(peer_, to_display_string(call.content));
             }
             default:
                 throw connection_closed(reason_);
@@ -509,6 +522,10 @@ void request::fail(const std::exception& e) {
 
 std::string exception_type_name(const std::exception& e) {
     return detail::python_type_name(e);
+}
+
+void request::fail_with(const value& content) {
+    answer(message_type::exception, content);
 }
 
 void request::fail_with_text(std::string text) {

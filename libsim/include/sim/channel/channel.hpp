@@ -90,6 +90,10 @@ class request {
     void fail(const std::exception& e);
     /// Sends an EXCEPTION with this exact text (a whole traceback).
     void fail_with_text(std::string text);
+    /// Sends an EXCEPTION with any content: mosaik expects `["Type", "message", "detail"]`.
+    void fail_with(const value& content);
+    /// Leaves the request without an answer, on purpose: mosaik's `stop` wants none.
+    void no_reply() noexcept { answered_ = true; }
 
     bool answered() const noexcept { return answered_; }
 

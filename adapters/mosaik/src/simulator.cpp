@@ -1,0 +1,461 @@
+#include <sim/mosaik/simulator.hpp>
+
+#include <cstdio>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <CLI/CLI.hpp>
+#include <boost/fiber/operations.hpp>
+
+#include <sim/channel/channel.hpp>
+#include <sim/core/error.hpp>
+#include <sim/core/log.hpp>
+#include <sim/runtime/runtime.hpp>
+#include <sim/transport/address.hpp>
+#include <sim/transport/stream.hpp>
+
+namespace sim::mosaik {
+
+namespace {
+
+array strings(const std::vector<std::string>& v) {
+    array a;
+    for (const auto& s : v)
+        a.push_back(value(s));
+    return a;
+}
+
+const char* type_name(sim_type t) {
+    switch (t) {
+        case sim_type::time_based:
+            return "time-based";
+        case sim_type::event_based:
+            return "event-based";
+        case sim_type::hybrid:
+            return "hybrid";
+    }
+    return "time-based";
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+value meta::to_value() const {
+    map models_value;
+    for (const auto& [name, m] : models) {
+        map mv;
+        mv.insert_or_assign(value("public"), value(m.is_public));
+        mv.insert_or_assign(value("params"), value(strings(m.params)));
+        mv.insert_or_assign(value("attrs"), value(strings(m.attrs)));
+        if (m.any_inputs) mv.insert_or_assign(value("any_inputs"), value(true));
+        if (!m.trigger.empty()) mv.insert_or_assign(value("trigger"), value(strings(m.trigger)));
+        if (!m.non_persistent.empty()) {
+            mv.insert_or_assign(value("non-persistent"), value(strings(m.non_persistent)));
+        }
+        models_value.insert_or_assign(value(name), value(std::move(mv)));
+    }
+    map out;
+    out.insert_or_assign(value("api_version"), value(api_version));
+    // API 2 masters know no type: every simulator is time-based for them.
+    if (!api_version.starts_with("2.")) out.insert_or_assign(value("type"), value(type_name(type)));
+    out.insert_or_assign(value("models"), value(std::move(models_value)));
+    if (!extra_methods.empty()) {
+        out.insert_or_assign(value("extra_methods"), value(strings(extra_methods)));
+    }
+    return value(std::move(out));
+}
+
+value entity::to_value() const {
+    map out;
+    out.insert_or_assign(value("eid"), value(eid));
+    out.insert_or_assign(value("type"), value(type));
+    if (!rel.empty()) out.insert_or_assign(value("rel"), value(strings(rel)));
+    if (!children.empty()) {
+        array kids;
+        for (const auto& c : children)
+            kids.push_back(c.to_value());
+        out.insert_or_assign(value("children"), value(std::move(kids)));
+    }
+    if (!extra_info.is_nil()) out.insert_or_assign(value("extra_info"), extra_info);
+    return value(std::move(out));
+}
+
+void simulator::init(const std::string&, double, const map&) {}
+
+void simulator::extra_method(std::string name, std::function<value(const array&, const map&)> f) {
+    extras_.insert_or_assign(std::move(name), std::move(f));
+}
+
+// ---- one connection to mosaik
+// ---------------------------------------------------------------------
+
+class session {
+  public:
+    session(simulator& sim, channel& ch) : sim_(sim), ch_(ch) { sim_.remote_.session_ = this; }
+    ~session() { sim_.remote_.session_ = nullptr; }
+
+    int loop();
+    value call(std::string_view name, array args);
+
+  private:
+    value dispatch(const std::string& name, const array& args, const map& kwargs);
+    value do_init(const array& args, const map& kwargs);
+    value do_create(const array& args, const map& kwargs);
+    value do_step(const array& args);
+    value do_get_data(const array& args);
+    const model& model_of(const std::string& eid, const char* call) const;
+    void remember(const entity& e);
+
+    simulator& sim_;
+    channel& ch_;
+    mosaik::meta meta_;
+    bool initialized_ = false;
+    bool in_step_ = false;
+    std::map<std::string, std::string, std::less<>> entities_;  // eid -> model
+};
+
+value remote::call(std::string_view name, array args) {
+    if (session_ == nullptr) throw std::logic_error("mosaik: no connection to mosaik");
+    return session_->call(name, std::move(args));
+}
+
+double remote::get_progress() {
+    return call("get_progress", {}).as<double>();
+}
+value remote::get_related_entities(const value& entities) {
+    return call("get_related_entities", entities.is_nil() ? array{} : array{entities});
+}
+value remote::get_data(const value& wanted) {
+    return call("get_data", array{wanted});
+}
+void remote::set_data(const value& data) {
+    call("set_data", array{data});
+}
+void remote::set_event(std::int64_t time) {
+    call("set_event", array{value(time)});
+}
+
+value session::call(std::string_view name, array args) {
+    if (!in_step_) {
+        throw std::logic_error("mosaik: " + std::string(name) +
+                               " can be called only during step (mosaik answers only then)");
+    }
+    return ch_.send(value(array{value(std::string(name)), value(std::move(args)), value(map{})}));
+}
+
+const model& session::model_of(const std::string& eid, const char* call) const {
+    auto it = entities_.find(eid);
+    if (it == entities_.end()) {
+        throw failure("ValueError",
+                      fmt::format("{}: no entity \"{}\" in {}", call, eid, sim_.sid_));
+    }
+    return meta_.models.at(it->second);
+}
+
+void session::remember(const entity& e) {
+    if (!entities_.emplace(e.eid, e.type).second) {
+        throw failure("ValueError", fmt::format("create: entity id \"{}\" made twice", e.eid));
+    }
+    if (meta_.models.find(e.type) == meta_.models.end()) {
+        throw failure(
+            "ValueError",
+            fmt::format("create: entity \"{}\" has model \"{}\", which the meta does not have",
+                        e.eid, e.type));
+    }
+    for (const auto& c : e.children)
+        remember(c);
+}
+
+value session::do_init(const array& args, const map& kwargs) {
+    if (args.empty() || !args[0].is_string()) {
+        throw failure("TypeError", "init: expected the simulator id as the first argument");
+    }
+    sim_.sid_ = args[0].as_string();
+    double resolution = 1.0;
+    map params;
+    for (const auto& [k, v] : kwargs) {
+        if (k == value("time_resolution")) {
+            resolution = v.as<double>();
+        } else {
+            params.insert_or_assign(k, v);
+        }
+    }
+    sim_.init(sim_.sid_, resolution, params);
+    meta_ = sim_.meta();
+    meta_.extra_methods.clear();
+    for (const auto& [name, f] : sim_.extras_)
+        meta_.extra_methods.push_back(name);
+    initialized_ = true;
+    return meta_.to_value();
+}
+
+value session::do_create(const array& args, const map& kwargs) {
+    if (args.size() != 2 || !args[0].is_integer() || !args[1].is_string()) {
+        throw failure("TypeError", "create: expected (num, model)");
+    }
+    const auto num = args[0].as<std::int64_t>();
+    const std::string& model_name = args[1].as_string();
+    auto it = meta_.models.find(model_name);
+    if (it == meta_.models.end() || !it->second.is_public) {
+        std::vector<std::string> names;
+        for (const auto& [n, m] : meta_.models)
+            if (m.is_public) names.push_back(n);
+        throw failure("ValueError", fmt::format("create: no public model \"{}\" (models: {})",
+                                                model_name, fmt::join(names, ", ")));
+    }
+    for (const auto& [k, v] : kwargs) {
+        if (!k.is_string() || !contains(it->second.params, k.as_string())) {
+            throw failure(
+                "TypeError",
+                fmt::format("create: model {} has no parameter \"{}\" (params: {})", model_name,
+                            k.is_string() ? k.as_string() : to_display_string(k),
+                            fmt::join(it->second.params, ", ")));
+        }
+    }
+    auto made = sim_.create(static_cast<int>(num), model_name, kwargs);
+    if (static_cast<std::int64_t>(made.size()) != num) {
+        throw failure("ValueError", fmt::format("create: asked for {} {} entities, made {}", num,
+                                                model_name, made.size()));
+    }
+    array out;
+    for (const auto& e : made) {
+        if (e.type != model_name) {
+            throw failure("ValueError", fmt::format("create: asked for {}, made \"{}\" of model {}",
+                                                    model_name, e.eid, e.type));
+        }
+        remember(e);
+        out.push_back(e.to_value());
+    }
+    return value(std::move(out));
+}
+
+value session::do_step(const array& args) {
+    if (args.size() < 2 || !args[0].is_integer() || !args[1].is_map()) {
+        throw failure("TypeError", "step: expected (time, inputs, max_advance)");
+    }
+    const auto time = args[0].as<std::int64_t>();
+    const std::int64_t max_advance =
+        args.size() >= 3 && args[2].is_integer() ? args[2].as<std::int64_t>() : -1;
+    mosaik::inputs in;
+    for (const auto& [eid_v, attrs] : args[1].as_map()) {
+        const std::string eid = eid_v.is_string() ? eid_v.as_string() : to_display_string(eid_v);
+        const model& m = model_of(eid, "step");
+        if (!attrs.is_map())
+            throw failure("TypeError",
+                          fmt::format("step: inputs of \"{}\" are not a mapping", eid));
+        auto& dest = in[eid];
+        for (const auto& [attr_v, sources] : attrs.as_map()) {
+            const std::string attr =
+                attr_v.is_string() ? attr_v.as_string() : to_display_string(attr_v);
+            if (!m.any_inputs && !contains(m.attrs, attr)) {
+                throw failure(
+                    "ValueError",
+                    fmt::format("step: entity \"{}\" ({}) has no input \"{}\" (attrs: {})", eid,
+                                entities_.at(eid), attr, fmt::join(m.attrs, ", ")));
+            }
+            if (!sources.is_map()) {
+                throw failure(
+                    "TypeError",
+                    fmt::format("step: input \"{}\" of \"{}\" is not a mapping", attr, eid));
+            }
+            auto& by_source = dest[attr];
+            for (const auto& [src, v] : sources.as_map())
+                by_source.insert_or_assign(
+                    src.is_string() ? src.as_string() : to_display_string(src), v);
+        }
+    }
+    in_step_ = true;
+    std::optional<std::int64_t> next;
+    try {
+        next = sim_.step(time, in, max_advance);
+    } catch (...) {
+        in_step_ = false;
+        throw;
+    }
+    in_step_ = false;
+    if (next && *next <= time) {
+        throw failure(
+            "ValueError",
+            fmt::format("step: the next step ({}) must come after this one ({})", *next, time));
+    }
+    if (!next && meta_.type == sim_type::time_based) {
+        throw failure(
+            "ValueError",
+            fmt::format("step: a time-based simulator must return its next step (at {})", time));
+    }
+    return next ? value(*next) : value();
+}
+
+value session::do_get_data(const array& args) {
+    if (args.size() != 1 || !args[0].is_map())
+        throw failure("TypeError", "get_data: expected (outputs)");
+    mosaik::outputs wanted;
+    for (const auto& [eid_v, attrs] : args[0].as_map()) {
+        const std::string eid = eid_v.is_string() ? eid_v.as_string() : to_display_string(eid_v);
+        const model& m = model_of(eid, "get_data");
+        if (!attrs.is_array())
+            throw failure("TypeError",
+                          fmt::format("get_data: attributes of \"{}\" are not a list", eid));
+        auto& list = wanted[eid];
+        for (const auto& a : attrs.as_array()) {
+            const std::string attr = a.is_string() ? a.as_string() : to_display_string(a);
+            if (!contains(m.attrs, attr)) {
+                throw failure(
+                    "ValueError",
+                    fmt::format("get_data: entity \"{}\" ({}) has no output \"{}\" (attrs: {})",
+                                eid, entities_.at(eid), attr, fmt::join(m.attrs, ", ")));
+            }
+            list.push_back(attr);
+        }
+    }
+    return sim_.get_data(wanted);
+}
+
+value session::dispatch(const std::string& name, const array& args, const map& kwargs) {
+    if (name == "init") return do_init(args, kwargs);
+    if (!initialized_) throw failure("RuntimeError", name + ": init has not been called");
+    if (name == "create") return do_create(args, kwargs);
+    if (name == "setup_done") {
+        sim_.setup_done();
+        return {};
+    }
+    if (name == "step") return do_step(args);
+    if (name == "get_data") return do_get_data(args);
+    if (auto it = sim_.extras_.find(name); it != sim_.extras_.end())
+        return it->second(args, kwargs);
+    throw failure("AttributeError", fmt::format("{} has no method \"{}\"",
+                                                sim_.sid_.empty() ? "simulator" : sim_.sid_, name));
+}
+
+int session::loop() {
+    auto log = log::get("mosaik");
+    for (;;) {
+        std::optional<request> got;
+        try {
+            got.emplace(ch_.recv());
+        } catch (const connection_closed& e) {
+            log->error("mosaik closed the connection without stop: {}", e.what());
+            return 1;
+        }
+        request& req = *got;
+        const array* c = req.content().get_if<array>();
+        if (c == nullptr || c->size() != 3 || !(*c)[0].is_string() || !(*c)[1].is_array() ||
+            !(*c)[2].is_map()) {
+            req.fail_with(value(
+                array{value("TypeError"), value("expected [name, [args], {kwargs}]"), value("")}));
+            continue;
+        }
+        const std::string name = (*c)[0].as_string();
+        if (name == "stop") {
+            // mosaik waits for no answer: finish, close, exit.
+            req.no_reply();
+            try {
+                sim_.finalize();
+            } catch (const std::exception& e) {
+                log->error("finalize: {}", e.what());
+            }
+            ch_.close();
+            return 0;
+        }
+        try {
+            req.reply(dispatch(name, (*c)[1].as_array(), (*c)[2].as_map()));
+        } catch (const std::exception& e) {
+            if (name == "init") {
+                // mosaik expects a failed init to close the connection, not to answer.
+                log->error("init failed: {}", e.what());
+                req.no_reply();
+                ch_.abort();
+                return 1;
+            }
+            const auto* f = dynamic_cast<const failure*>(&e);
+            const std::string type = f != nullptr ? f->type() : exception_type_name(e);
+            log->warn("{} failed: {}: {}", name, type, e.what());
+            req.fail_with(
+                value(array{value(type), value(e.what()), value(f != nullptr ? f->detail() : "")}));
+        }
+    }
+}
+
+// ---- the command line and the connection
+// ------------------------------------------------------------
+
+std::optional<options> parse_command_line(int argc, char** argv, const std::string& description) {
+    options o;
+    CLI::App app{description, argc > 0 ? argv[0] : "simulator"};
+    app.add_option("address", o.address,
+                   "HOST:PORT: where mosaik listens (or, with --remote, where to listen)")
+        ->required();
+    app.add_flag("-r,--remote", o.remote,
+                 "listen on HOST:PORT and wait for mosaik to connect (mosaik's connect: starter)");
+    app.add_option("-t,--timeout", o.timeout,
+                   "seconds to connect, or to wait for mosaik to connect")
+        ->capture_default_str();
+    app.add_option("-l,--log-level", o.log_level, "debug, info, warning, error")
+        ->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        app.exit(e);
+        return std::nullopt;
+    } catch (const CLI::ParseError& e) {
+        throw std::invalid_argument(e.what());
+    }
+    if (o.address.find(':') == std::string::npos) {
+        throw std::invalid_argument("expected HOST:PORT, got \"" + o.address + "\"");
+    }
+    return o;
+}
+
+int serve(simulator& sim, const options& opts) {
+    const std::string level = opts.log_level == "warning" ? "warn" : opts.log_level;
+    log::configure(level);
+    auto log = log::get("mosaik");
+    channel_options co;
+    co.codec = "json";
+    // mosaik may take long between two calls; our own calls (during step) wait for its answer.
+    co.default_timeout = std::chrono::hours(24);
+    runtime rt;
+    return rt.run([&]() -> int {
+        const auto timeout =
+            std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+        const std::string url = "tcp://" + opts.address;
+        std::optional<channel> ch;
+        try {
+            if (opts.remote) {
+                // Shared with the watchdog, which may wake after this block has ended.
+                std::shared_ptr<listener> l = listen_on(address::parse(url), {});
+                auto connected = std::make_shared<bool>(false);
+                spawn([l, connected, timeout] {
+                    // Gives up waiting for mosaik after the timeout.
+                    const auto until = std::chrono::steady_clock::now() + timeout;
+                    while (!*connected && std::chrono::steady_clock::now() < until)
+                        boost::this_fiber::sleep_for(std::chrono::milliseconds(20));
+                    l->close();
+                });
+                boost::system::error_code ec;
+                auto s = l->accept(ec);
+                *connected = true;
+                l->close();  // only the first connection: mosaik's
+                if (!s) {
+                    log->error("no connection from mosaik on {} within {} s", opts.address,
+                               opts.timeout);
+                    return 1;
+                }
+                ch.emplace(std::move(s), co);
+            } else {
+                ch.emplace(open_connection(url, co, connect_options{.timeout = timeout}));
+            }
+        } catch (const std::exception& e) {
+            log->error("cannot reach mosaik at {}: {}", opts.address, e.what());
+            return 1;
+        }
+        session s(sim, *ch);
+        return s.loop();
+    });
+}
+
+}  // namespace sim::mosaik
