@@ -70,16 +70,21 @@
 #include "asio_floor.hpp"
 #include "bench_support.hpp"
 #include "net_support.hpp"
+#include "process_support.hpp"
 
 extern char** environ;
 
 namespace {
 
 using sim::bench::bench_clock;
+using sim::bench::busy_poll_us;
+using sim::bench::child;
 using sim::bench::floor_ns_per_op;
 using sim::bench::ns_per_iteration;
+using sim::bench::pinned;
 using sim::bench::raw_floor_key;
 using sim::bench::raw_ns_per_round_trip;
+using sim::bench::raw_remote_pingpong;
 using sim::bench::temp_dir;
 using sim::bench::transport;
 
@@ -206,128 +211,6 @@ void agent_call_unix(benchmark::State& state, bool two_threads) {
 }
 
 // ---- stepping over RPC from another process ----------------------------------------------------
-
-// This program started again as a child (see main.cpp): `--agent-child container|echo BUSY_US`.
-class child {
-  public:
-    child(std::string mode, int busy_us) {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-        std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-        std::string busy = std::to_string(busy_us);
-        std::vector<char*> argv{self.data(), const_cast<char*>("--agent-child"), mode.data(),
-                                busy.data(), nullptr};
-        int rc = ::posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(fds[1]);
-        if (rc != 0) {
-            ::close(fds[0]);
-            throw std::runtime_error("cannot start " + self);
-        }
-        // Its first line says where it listens.
-        std::string line;
-        char ch;
-        pollfd p{fds[0], POLLIN, 0};
-        while (::poll(&p, 1, 10'000) > 0 && ::read(fds[0], &ch, 1) == 1 && ch != '\n')
-            line.push_back(ch);
-        ::close(fds[0]);
-        if (line.empty()) throw std::runtime_error("the child did not say where it listens");
-        where_ = line;
-    }
-    child(const child&) = delete;
-    child& operator=(const child&) = delete;
-    ~child() {
-        ::kill(pid_, SIGKILL);
-        int status;
-        ::waitpid(pid_, &status, 0);
-    }
-    const std::string& where() const { return where_; }
-
-  private:
-    pid_t pid_ = -1;
-    std::string where_;
-};
-
-// Pins this thread (and the children it starts) to one core while it lives.
-class pinned {
-  public:
-    explicit pinned(bool on) : on_(on) {
-        if (!on_) return;
-        sched_getaffinity(0, sizeof before_, &before_);
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-            if (CPU_ISSET(cpu, &before_)) {
-                CPU_SET(cpu, &one);
-                break;
-            }
-        }
-        sched_setaffinity(0, sizeof one, &one);
-    }
-    ~pinned() {
-        if (on_) sched_setaffinity(0, sizeof before_, &before_);
-    }
-
-  private:
-    bool on_;
-    cpu_set_t before_{};
-};
-
-constexpr int busy_poll_us = 50;
-
-// The floor: a raw 64-byte ping-pong with an echo child, blocking or spinning.
-class raw_remote_pingpong {
-  public:
-    explicit raw_remote_pingpong(bool spin) : echo_("echo", spin ? busy_poll_us : 0), spin_(spin) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(echo_.where())));
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-            error_ = "cannot connect to the echo child";
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        frame_.fill('x');
-    }
-    raw_remote_pingpong(const raw_remote_pingpong&) = delete;
-    raw_remote_pingpong& operator=(const raw_remote_pingpong&) = delete;
-    ~raw_remote_pingpong() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-
-    SIM_BENCH_OP void operator()() {
-        if (::send(fd_, frame_.data(), frame_.size(), 0) != static_cast<ssize_t>(frame_.size()))
-            error_ = "send failed";
-        std::size_t got = 0;
-        while (got < frame_.size()) {
-            ssize_t n =
-                ::recv(fd_, reply_.data() + got, reply_.size() - got, spin_ ? MSG_DONTWAIT : 0);
-            if (n > 0) {
-                got += static_cast<std::size_t>(n);
-            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                error_ = "the echo child went";
-                return;
-            }
-        }
-    }
-    std::size_t payload_size() const { return frame_.size(); }
-    std::string check() {
-        (*this)();
-        return error_;
-    }
-
-  private:
-    child echo_;
-    bool spin_;
-    int fd_ = -1;
-    std::array<char, 64> frame_{};
-    std::array<char, 64> reply_{};
-    std::string error_;
-};
 
 void agent_step_rpc(benchmark::State& state, bool pin) {
     pinned p(pin);

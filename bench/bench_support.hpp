@@ -43,7 +43,8 @@ template <class Op>
 double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono::milliseconds(50)) {
     // Warm-up: caches, the allocator's free lists and the CPU clock settle before we time.
     const auto warm_until = bench_clock::now() + budget / 8;
-    while (bench_clock::now() < warm_until) op();
+    while (bench_clock::now() < warm_until)
+        op();
 
     std::array<double, 5> rounds{};
     const auto round_budget = budget / static_cast<int>(rounds.size());
@@ -54,7 +55,8 @@ double measure_ns_per_op(Op& op, std::chrono::milliseconds budget = std::chrono:
         auto now = start;
         while (now - start < round_budget) {
             const auto batch_start = now;
-            for (std::uint64_t i = 0; i < batch; ++i) op();
+            for (std::uint64_t i = 0; i < batch; ++i)
+                op();
             ops += batch;
             now = bench_clock::now();
             if (now - batch_start < std::chrono::milliseconds(1)) batch *= 2;
@@ -100,7 +102,8 @@ double run_op(benchmark::State& state, Op& op) {
         return std::numeric_limits<double>::quiet_NaN();
     }
     const auto start = bench_clock::now();
-    for (auto _ : state) op();
+    for (auto _ : state)
+        op();
     const auto elapsed = bench_clock::now() - start;
 
     const auto iterations = static_cast<std::int64_t>(state.iterations());
@@ -126,7 +129,7 @@ inline double ns_per_iteration(bench_clock::duration elapsed,
 /// A fresh directory under /tmp, removed with everything in it when this goes: Unix sockets need
 /// a path, and a fixed one would collide with another run of the benchmark.
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string pattern =
             (std::filesystem::temp_directory_path() / "sim-bench-XXXXXX").string();
@@ -146,7 +149,7 @@ public:
 
     const std::filesystem::path& path() const noexcept { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

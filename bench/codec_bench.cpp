@@ -27,10 +27,10 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
-#include <msgpack.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <msgpack.hpp>
 
 #include <sim/codec/codec.hpp>
 
@@ -119,7 +119,8 @@ void write_json(Writer& w, const request_message& r) {
     w.Double(x);
     string(s);
     w.StartArray();
-    for (int i : ints) w.Int(i);
+    for (int i : ints)
+        w.Int(i);
     w.EndArray();
     w.EndArray();
     w.StartObject();
@@ -135,7 +136,8 @@ void write_json(Writer& w, const request_message& r) {
 template <class Writer>
 void write_json(Writer& w, const std::vector<double>& doubles) {
     w.StartArray();
-    for (double d : doubles) w.Double(d);
+    for (double d : doubles)
+        w.Double(d);
     w.EndArray();
 }
 
@@ -144,7 +146,7 @@ void write_json(Writer& w, const std::vector<double>& doubles) {
 // Encodes into one buffer cleared before each message, as a channel does: capacity is kept, so
 // the steady state allocates nothing for the output.
 class codec_encode {
-public:
+  public:
     codec_encode(std::string_view codec_name, const sim::value& v)
         : codec_(sim::make_codec(codec_name)), value_(v) {
         (*this)();
@@ -161,7 +163,7 @@ public:
     std::size_t payload_size() const { return payload_size_; }
     std::string check() { return {}; }
 
-private:
+  private:
     std::unique_ptr<sim::codec> codec_;
     const sim::value& value_;
     sim::byte_buffer out_;
@@ -170,7 +172,7 @@ private:
 
 // Decodes to a fresh value each time (and destroys it), as a receiver does.
 class codec_decode {
-public:
+  public:
     codec_decode(std::string_view codec_name, const sim::value& v)
         : codec_(sim::make_codec(codec_name)), expected_(v), payload_(codec_->encode(v)) {}
 
@@ -184,7 +186,7 @@ public:
         return codec_->decode(payload_.span()) == expected_ ? "" : "decoded value differs";
     }
 
-private:
+  private:
     std::unique_ptr<sim::codec> codec_;
     const sim::value& expected_;
     sim::byte_buffer payload_;
@@ -194,7 +196,7 @@ private:
 
 // Copies the msgpack payload into a buffer of the same size: the speed of light for any codec.
 class memcpy_floor {
-public:
+  public:
     explicit memcpy_floor(sim::byte_buffer payload)
         : source_(std::move(payload)), target_(source_.size()) {}
 
@@ -207,7 +209,7 @@ public:
     std::size_t payload_size() const { return source_.size(); }
     std::string check() { return {}; }
 
-private:
+  private:
     sim::byte_buffer source_;
     std::vector<std::byte> target_;
 };
@@ -215,7 +217,7 @@ private:
 // msgpack-cxx's packer on native data, into one sbuffer cleared before each message.
 template <class Native>
 class msgpack_cxx_pack {
-public:
+  public:
     /// `ours` is what sim's msgpack codec writes for the same data.
     msgpack_cxx_pack(const Native& data, sim::byte_buffer ours)
         : data_(data), ours_(std::move(ours)) {
@@ -240,7 +242,7 @@ public:
         return same ? "" : "msgpack-cxx packs different bytes than sim's msgpack codec";
     }
 
-private:
+  private:
     const Native& data_;
     sim::byte_buffer ours_;
     msgpack::sbuffer buffer_;
@@ -249,7 +251,7 @@ private:
 // msgpack-cxx's unpacker: a fresh object_handle (and zone) per message; strings are copied into
 // the zone, as sim copies them into the value.
 class msgpack_cxx_unpack {
-public:
+  public:
     explicit msgpack_cxx_unpack(sim::byte_buffer payload) : payload_(std::move(payload)) {}
 
     SIM_BENCH_OP void operator()() {
@@ -266,7 +268,7 @@ public:
                                                          : "msgpack-cxx did not unpack an array";
     }
 
-private:
+  private:
     sim::byte_buffer payload_;
 };
 
@@ -275,7 +277,7 @@ private:
 // output is a little shorter than ours (Python's ", " and ": " separators).
 template <class Native>
 class rapidjson_writer {
-public:
+  public:
     explicit rapidjson_writer(const Native& data) : data_(data), writer_(buffer_) { (*this)(); }
 
     SIM_BENCH_OP void operator()() {
@@ -292,7 +294,7 @@ public:
         return writer_.IsComplete() ? "" : "RapidJSON wrote an incomplete document";
     }
 
-private:
+  private:
     const Native& data_;
     rapidjson::StringBuffer buffer_;
     rapidjson::Writer<rapidjson::StringBuffer> writer_;
@@ -303,7 +305,7 @@ private:
 // length-delimited, not zero-terminated, as they do for our decoder. Default flags are laxer
 // than our decoder: no UTF-8 validation, and doubles not always correctly rounded.
 class rapidjson_dom_parse {
-public:
+  public:
     explicit rapidjson_dom_parse(const sim::byte_buffer& payload) : text_(payload.view()) {}
 
     SIM_BENCH_OP void operator()() {
@@ -319,7 +321,7 @@ public:
         return !document.HasParseError() && document.IsArray() ? "" : "RapidJSON failed to parse";
     }
 
-private:
+  private:
     std::string text_;
 };
 

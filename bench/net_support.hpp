@@ -103,7 +103,7 @@ struct loop_result {
 /// Brackets a timed loop on `ch`, the caller's end: wall time, and the mean size of the frames it
 /// sent and received.
 class loop_timer {
-public:
+  public:
     explicit loop_timer(const sim::channel& ch)
         : ch_(ch), stats_(ch.stats()), start_(bench_clock::now()) {}
 
@@ -117,7 +117,7 @@ public:
                     static_cast<double>(now.frames_in - stats_.frames_in)};
     }
 
-private:
+  private:
     const sim::channel& ch_;
     sim::channel_stats stats_;
     bench_clock::time_point start_;
@@ -126,9 +126,10 @@ private:
 /// The benchmark loop in a fiber of the runtime: sequential `round_trip()`s over `ch`, after a
 /// warm-up and a check that one returns `expected`. Sets `error` when something failed.
 template <class RoundTrip, class Expected>
-loop_result time_round_trips(benchmark::State& state, const sim::channel& ch,
-                             RoundTrip round_trip, const Expected& expected, std::string& error) {
-    for (int i = 0; i < warm_up_round_trips; ++i) round_trip();
+loop_result time_round_trips(benchmark::State& state, const sim::channel& ch, RoundTrip round_trip,
+                             const Expected& expected, std::string& error) {
+    for (int i = 0; i < warm_up_round_trips; ++i)
+        round_trip();
     if (!(round_trip() == expected)) {
         error = "the echo differs from the request";
         return {};
@@ -190,7 +191,8 @@ loop_result time_in_flight(benchmark::State& state, const sim::channel& ch, int 
     }
     const std::int64_t batch = in_flight_batch(in_flight);
     const loop_timer timer(ch);
-    while (state.KeepRunningBatch(batch)) run_in_flight(in_flight, batch, round_trip, error);
+    while (state.KeepRunningBatch(batch))
+        run_in_flight(in_flight, batch, round_trip, error);
     return timer.finish(state.iterations());
 }
 
@@ -203,7 +205,7 @@ inline constexpr auto channel_floor_budget = std::chrono::milliseconds(500);
 /// channel/roundtrip's loop as an op: one ch.send() of `content` to an echo server. Used inside
 /// the runtime that owns the channel.
 class channel_round_trip {
-public:
+  public:
     channel_round_trip(sim::channel& ch, const sim::value& content)
         : ch_(&ch), content_(&content) {}
 
@@ -216,14 +218,14 @@ public:
         return ch_->send(*content_) == *content_ ? "" : "the echo differs from the request";
     }
 
-private:
+  private:
     sim::channel* ch_;
     const sim::value* content_;
 };
 
 /// channel/throughput's loop as an op: one batch of run_in_flight, in_flight_batch() requests.
 class channel_in_flight {
-public:
+  public:
     channel_in_flight(sim::channel& ch, const sim::value& content, int in_flight)
         : ch_(&ch), content_(&content), in_flight_(in_flight) {}
 
@@ -240,7 +242,7 @@ public:
         return ch_->send(*content_) == *content_ ? "" : "the echo differs from the request";
     }
 
-private:
+  private:
     sim::channel* ch_;
     const sim::value* content_;
     int in_flight_;
@@ -272,8 +274,8 @@ inline double channel_ns_per_request(transport t, std::string_view codec, int in
             auto srv = sim::start_server(listen_url(t, dir), echo_server, with_codec(codec));
             auto ch = sim::open_connection(srv.local_address(), with_codec(codec));
             if (in_flight <= 1) {
-                ns = floor_ns_per_op(key, [&] { return channel_round_trip(ch, content); },
-                                     channel_floor_budget);
+                ns = floor_ns_per_op(
+                    key, [&] { return channel_round_trip(ch, content); }, channel_floor_budget);
             } else {
                 // The cache holds it per request, not per batch: the key names the benchmark.
                 channel_in_flight batch(ch, content, in_flight);

@@ -152,7 +152,7 @@ constexpr int names_per_router = 8;
 // of one call of it. One op resolves the path from the root and invokes the handler: what the
 // connection does per request between decoding it and encoding the reply.
 class nested_dispatch {
-public:
+  public:
     nested_dispatch(int depth, bool keyword) {
         routers_.push_back(std::make_unique<sim::rpc::router>());
         for (int level = 1; level < depth; ++level) {
@@ -198,7 +198,7 @@ public:
     sim::rpc::router& root() const { return *routers_.front(); }
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::vector<std::unique_ptr<sim::rpc::router>> routers_;  // the root first, add's last
     std::string path_;
     sim::array args_;
@@ -207,7 +207,7 @@ private:
 
 // router.resolve() alone, to split a dispatch into finding the function and calling it.
 class resolve_only {
-public:
+  public:
     explicit resolve_only(const nested_dispatch& tree) : tree_(&tree) {}
 
     SIM_BENCH_OP void operator()() {
@@ -217,7 +217,7 @@ public:
     std::size_t payload_size() const { return 0; }
     std::string check() { return {}; }
 
-private:
+  private:
     const nested_dispatch* tree_;
 };
 
@@ -244,9 +244,8 @@ void rpc_dispatch(benchmark::State& state, int depth, bool keyword) {
                 [t, codec](benchmark::State& state) { rpc_calls(state, t, codec, 1); });
         }
     }
-    add("rpc/throughput/unix/msgpack/inflight:100", [](benchmark::State& state) {
-        rpc_calls(state, transport::unix_socket, "msgpack", 100);
-    });
+    add("rpc/throughput/unix/msgpack/inflight:100",
+        [](benchmark::State& state) { rpc_calls(state, transport::unix_socket, "msgpack", 100); });
     for (int depth : {1, 3, 6}) {
         for (bool keyword : {false, true}) {
             add("rpc/dispatch/nested:" + std::to_string(depth) + (keyword ? "/kwargs:1" : ""),

@@ -55,10 +55,12 @@ constexpr const char* one_thread = "one thread";
 // Two fibers yielding to each other on the thread's round_robin scheduler: the calling context
 // (the thread's main context, or a fiber) and a partner made here. Use outside a runtime only.
 class boost_fiber_yield {
-public:
-    boost_fiber_yield() : partner_([this] {
-        while (!stop_) boost::this_fiber::yield();
-    }) {
+  public:
+    boost_fiber_yield()
+        : partner_([this] {
+              while (!stop_)
+                  boost::this_fiber::yield();
+          }) {
         boost::this_fiber::yield();  // the partner starts
     }
     boost_fiber_yield(const boost_fiber_yield&) = delete;
@@ -73,20 +75,21 @@ public:
     std::size_t payload_size() const { return 0; }
     std::string check() { return {}; }
 
-private:
+  private:
     bool stop_ = false;
     boost::fibers::fiber partner_;
 };
 
 // A detached fiber per op, waited for by yielding, as runtime/fiber-spawn does with sim::spawn.
 class boost_fiber_spawn {
-public:
+  public:
     SIM_BENCH_OP void operator()() {
-        boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg, stacks_,
-                             [this] { ++finished_; })
-            .detach();
+        boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg, stacks_, [this] {
+            ++finished_;
+        }).detach();
         ++started_;
-        while (finished_ != started_) boost::this_fiber::yield();
+        while (finished_ != started_)
+            boost::this_fiber::yield();
     }
 
     std::size_t payload_size() const { return 0; }
@@ -95,7 +98,7 @@ public:
         return finished_ == started_ ? "" : "the fiber did not run";
     }
 
-private:
+  private:
     boost::fibers::pooled_fixedsize_stack stacks_{sim::runtime_options{}.stack_size};
     std::uint64_t started_ = 0;
     std::uint64_t finished_ = 0;
@@ -103,15 +106,16 @@ private:
 
 // One op resumes the fiber, which resumes us back at once: two stack switches, no scheduler.
 class context_switch {
-public:
+  public:
     SIM_BENCH_OP void operator()() { partner_ = std::move(partner_).resume(); }
 
     std::size_t payload_size() const { return 0; }
     std::string check() { return partner_ ? "" : "the context fiber ended"; }
 
-private:
+  private:
     boost::context::fiber partner_{[](boost::context::fiber&& caller) -> boost::context::fiber {
-        for (;;) caller = std::move(caller).resume();
+        for (;;)
+            caller = std::move(caller).resume();
     }};
 };
 
@@ -133,16 +137,19 @@ void runtime_fiber_switch(benchmark::State& state) {
         bool stop = false;
         bool partner_done = false;
         sim::spawn([&] {
-            while (!stop) boost::this_fiber::yield();
+            while (!stop)
+                boost::this_fiber::yield();
             partner_done = true;
         });
         boost::this_fiber::yield();  // the partner starts
         const auto start = bench_clock::now();
-        for (auto _ : state) boost::this_fiber::yield();
+        for (auto _ : state)
+            boost::this_fiber::yield();
         our_ns = ns_per_iteration(bench_clock::now() - start, state.iterations());
         // The partner reads `stop` on this fiber's stack: it must be done before we return.
         stop = true;
-        while (!partner_done) boost::this_fiber::yield();
+        while (!partner_done)
+            boost::this_fiber::yield();
     });
     report_floor(state, our_ns, "boost-fiber/yield (round_robin)", floor_ns);
     state.SetLabel(std::string(one_thread) + "; floor=boost-fiber/yield (round_robin)");
@@ -161,13 +168,15 @@ void runtime_fiber_spawn(benchmark::State& state) {
         for (int i = 0; i < 1000; ++i) {
             sim::spawn([&finished] { ++finished; });
             ++started;
-            while (finished != started) boost::this_fiber::yield();
+            while (finished != started)
+                boost::this_fiber::yield();
         }
         const auto start = bench_clock::now();
         for (auto _ : state) {
             sim::spawn([&finished] { ++finished; });
             ++started;
-            while (finished != started) boost::this_fiber::yield();
+            while (finished != started)
+                boost::this_fiber::yield();
         }
         our_ns = ns_per_iteration(bench_clock::now() - start, state.iterations());
     });

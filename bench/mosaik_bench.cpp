@@ -1,0 +1,126 @@
+// mosaik adapter benchmarks: a C++ master (this process) drives example-sim, the tutorial's
+// simulator built on sim::mosaik, in another process over TCP loopback, as mosaik drives a
+// simulator; beside the floor of a round trip between two processes in the same run.
+//
+//   mosaik/example-sim/step/pinned     both processes pinned to one core (the child inherits
+//                                      the affinity). One iteration: step(t, inputs, max_advance)
+//                                      with one input for one entity, answered with t + 1.
+//                                      Floor: a blocking 64-byte ping-pong with an echo child,
+//                                      pinned the same way.
+//   mosaik/example-sim/step/two-cores  unpinned, blocking I/O at both ends (example-sim does not
+//                                      busy-poll): waking the other core on every message.
+//   mosaik/example-sim/step+get_data/pinned
+//                                      step, then get_data of the entity's val: what mosaik sends
+//                                      a simulator whose output is connected.
+// The master uses sim::channel with the json codec, as mosaik's frames are JSON.
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include <sim/channel/channel.hpp>
+#include <sim/runtime/runtime.hpp>
+#include <sim/transport/stream.hpp>
+
+#include "bench_support.hpp"
+#include "process_support.hpp"
+
+namespace {
+
+using sim::value;
+using sim::bench::bench_clock;
+using sim::bench::child;
+using sim::bench::ns_per_iteration;
+using sim::bench::pinned;
+using sim::bench::raw_remote_pingpong;
+
+value call(const std::string& name, sim::array args, sim::map kwargs = {}) {
+    return value(sim::array{value(name), value(std::move(args)), value(std::move(kwargs))});
+}
+
+void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data) {
+    pinned p(pin);
+    double floor = std::numeric_limits<double>::quiet_NaN();
+    {
+        raw_remote_pingpong raw(false);
+        if (raw.check().empty())
+            floor = sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
+    }
+    double ours = 0;
+    std::string error;
+    try {
+        sim::runtime rt;
+        rt.run([&] {
+            // example-sim listens (--remote) on a port that was free a moment ago.
+            std::uint16_t port = 0;
+            {
+                auto probe = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
+                port = probe->local_address().port;
+            }
+            const std::string at = "127.0.0.1:" + std::to_string(port);
+            child sim_process({SIM_EXAMPLE_SIM_EXE, "--remote", "-l", "error", at}, false);
+            sim::channel_options o;
+            o.codec = "json";
+            auto ch = sim::open_connection(
+                "tcp://" + at, o,
+                sim::connect_options{.timeout = std::chrono::seconds(10),
+                                     .first_delay = std::chrono::milliseconds(5)});
+            ch.send(call("init", {value("ExampleSim-0")},
+                         sim::map{{value("time_resolution"), value(1.0)}}));
+            ch.send(call("create", {value(1), value("ExampleModel")},
+                         sim::map{{value("init_val"), value(0)}}));
+            ch.send(call("setup_done", {}));
+            const value inputs = value(
+                sim::map{{value("Model_0"),
+                          value(sim::map{
+                              {value("delta"), value(sim::map{{value("Ctrl-0.c"), value(1)}})}})}});
+            const value wanted =
+                value(sim::map{{value("Model_0"), value(sim::array{value("val")})}});
+            std::int64_t t = 0;
+            auto step = [&] {
+                if (ch.send(call("step", {value(t), inputs, value(t + 10)})) != value(t + 1))
+                    error = "a wrong next step";
+                ++t;
+                if (with_get_data) benchmark::DoNotOptimize(ch.send(call("get_data", {wanted})));
+            };
+            for (int i = 0; i < 1000; ++i)
+                step();
+            const auto start = bench_clock::now();
+            for (auto _ : state)
+                step();
+            ours = ns_per_iteration(bench_clock::now() - start, state.iterations());
+            // stop has no answer: the simulator exits; the child's destructor reaps it.
+            ch.close();
+        });
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    if (!error.empty()) return state.SkipWithError(error.c_str());
+    sim::bench::report_floor(
+        state, ours, pin ? "raw blocking ping-pong, pinned" : "raw blocking ping-pong", floor);
+    state.counters["steps_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.SetLabel(
+        std::string(pin ? "two processes pinned to one core" : "two processes, two cores") +
+        "; TCP loopback, json; floor=raw 64-byte ping-pong with a child" +
+        (with_get_data ? "; two round trips per iteration" : ""));
+}
+
+[[maybe_unused]] const bool registered = [] {
+    using benchmark::RegisterBenchmark;
+    RegisterBenchmark("mosaik/example-sim/step/pinned", [](benchmark::State& s) {
+        mosaik_steps(s, true, false);
+    })->UseRealTime();
+    RegisterBenchmark("mosaik/example-sim/step/two-cores", [](benchmark::State& s) {
+        mosaik_steps(s, false, false);
+    })->UseRealTime();
+    RegisterBenchmark("mosaik/example-sim/step+get_data/pinned", [](benchmark::State& s) {
+        mosaik_steps(s, true, true);
+    })->UseRealTime();
+    return true;
+}();
+
+}  // namespace
