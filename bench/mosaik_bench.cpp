@@ -12,6 +12,13 @@
 //   mosaik/example-sim/step+get_data/pinned
 //                                      step, then get_data of the entity's val: what mosaik sends
 //                                      a simulator whose output is connected.
+//   mosaik/agents-sim/step/1000-agents/pinned
+//                                      agents-sim (a libsim container through
+//                                      container_simulator): an aggregator and 999 households that
+//                                      each wake every 900 s and report to the aggregator. One
+//                                      iteration: step(t) to the next 15 minutes (999 wake-ups
+//                                      and 999 calls inside the container) and get_data of the
+//                                      aggregator's total. Pinned as above; same floor.
 // The master uses sim::channel with the json codec, as mosaik's frames are JSON.
 
 #include <chrono>
@@ -109,6 +116,67 @@ void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data) {
         (with_get_data ? "; two round trips per iteration" : ""));
 }
 
+void mosaik_agents(benchmark::State& state) {
+    pinned p(true);
+    double floor = std::numeric_limits<double>::quiet_NaN();
+    {
+        raw_remote_pingpong raw(false);
+        if (raw.check().empty())
+            floor = sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
+    }
+    double ours = 0;
+    std::string error;
+    try {
+        sim::runtime rt;
+        rt.run([&] {
+            std::uint16_t port = 0;
+            {
+                auto probe = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
+                port = probe->local_address().port;
+            }
+            const std::string at = "127.0.0.1:" + std::to_string(port);
+            child sim_process({SIM_AGENTS_SIM_EXE, "--remote", "-l", "error", at}, false);
+            sim::channel_options o;
+            o.codec = "json";
+            auto ch = sim::open_connection(
+                "tcp://" + at, o,
+                sim::connect_options{.timeout = std::chrono::seconds(10),
+                                     .first_delay = std::chrono::milliseconds(5)});
+            ch.send(call("init", {value("Agents-0")},
+                         sim::map{{value("time_resolution"), value(1.0)}}));
+            value agg = ch.send(call("create", {value(1), value("Aggregator")}));
+            ch.send(call("create", {value(999), value("Household")},
+                         sim::map{{value("aggregator"), agg[0]["extra_info"]["address"]}}));
+            ch.send(call("setup_done", {}));
+            const value wanted =
+                value(sim::map{{value("0"), value(sim::array{value("total_kw")})}});
+            std::int64_t t = 0;
+            auto step = [&] {
+                value next =
+                    ch.send(call("step", {value(t), value(sim::map{}), value(t + 100000)}));
+                t = next.as<std::int64_t>();
+                benchmark::DoNotOptimize(ch.send(call("get_data", {wanted})));
+            };
+            for (int i = 0; i < 20; ++i)
+                step();
+            const auto start = bench_clock::now();
+            for (auto _ : state)
+                step();
+            ours = ns_per_iteration(bench_clock::now() - start, state.iterations());
+            ch.close();
+        });
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    if (!error.empty()) return state.SkipWithError(error.c_str());
+    sim::bench::report_floor(state, ours, "raw blocking ping-pong, pinned", floor);
+    state.counters["steps_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["ns_per_agent_step"] = ours / 1000;
+    state.SetLabel(
+        "two processes pinned to one core; TCP loopback, json; 1,000 agents; step + get_data");
+}
+
 [[maybe_unused]] const bool registered = [] {
     using benchmark::RegisterBenchmark;
     RegisterBenchmark("mosaik/example-sim/step/pinned", [](benchmark::State& s) {
@@ -120,6 +188,7 @@ void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data) {
     RegisterBenchmark("mosaik/example-sim/step+get_data/pinned", [](benchmark::State& s) {
         mosaik_steps(s, true, true);
     })->UseRealTime();
+    RegisterBenchmark("mosaik/agents-sim/step/1000-agents/pinned", mosaik_agents)->UseRealTime();
     return true;
 }();
 

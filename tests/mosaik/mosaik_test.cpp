@@ -338,3 +338,48 @@ TEST_CASE("the command line is mosaik's", "[mosaik]") {
         {SIM_EXAMPLE_SIM_EXE, "-t", "0.2", "127.0.0.1:" + std::to_string(port)});
     CHECK(none.wait() == 1);
 }
+
+TEST_CASE("a container of agents is a mosaik simulator", "[mosaik][agents]") {
+    sim::runtime rt;
+    rt.run([] {
+        master m(SIM_AGENTS_SIM_EXE);
+        value meta = m.send(call("init", {value("Agents-0")},
+                                 map{{value("time_resolution"), value(1.0)},
+                                     {value("start_date"), value("2026-06-01T00:00:00+00:00")}}));
+        CHECK(meta["type"] == value("hybrid"));
+        CHECK(meta["models"]["Household"]["trigger"] == from_json(R"(["price"])"));
+        value agg = m.send(call("create", {value(1), value("Aggregator")}));
+        REQUIRE(agg.as_array().size() == 1);
+        CHECK(agg[0]["eid"] == value("0"));
+        const value address = agg[0]["extra_info"]["address"];
+        value houses =
+            m.send(call("create", {value(3), value("Household")},
+                        map{{value("base_kw"), value(1.0)}, {value("aggregator"), address}}));
+        CHECK(houses[2]["eid"] == value("3"));
+        CHECK(failure_of([&] {
+                  m.send(call("create", {value(1), value("Household")},
+                              map{{value("base_kw"), value("x")}}));
+              }).starts_with("TypeError: create: cannot make a Household: "));
+        m.send(call("setup_done"));
+        // The agents sleep 15 minutes at a time: the container's next event is mosaik's next step.
+        CHECK(m.send(call("step", {value(0), value(map{}), value(100000)})) == value(900));
+        // A price for household 1 before the step at 900: it uses less.
+        CHECK(m.send(call("step", {value(900), from_json(R"({"1": {"price": {"Grid-0.p": 0.5}}})"),
+                                   value(100000)})) == value(1800));
+        CHECK(
+            m.send(call(
+                "get_data",
+                {from_json(
+                    R"({"0": ["total_kw"], "1": ["load_kw", "price"], "2": ["load_kw"]})")})) ==
+            from_json(
+                R"({"0": {"total_kw": 0.0}, "1": {"load_kw": 0.8, "price": 0.5}, "2": {"load_kw": 1.0}})"));
+        // The aggregator closes each step's sum when it next wakes: at 1800 it has 2.8.
+        CHECK(m.send(call("step", {value(1800), value(map{}), value(100000)})) == value(2700));
+        CHECK(m.send(call("get_data", {from_json(R"({"0": ["total_kw"]})")})) ==
+              from_json(R"({"0": {"total_kw": 2.8}})"));
+        CHECK(failure_of([&] { m.send(call("get_data", {from_json(R"({"0": ["nope"]})")})); })
+                  .starts_with(
+                      "ValueError: get_data: entity \"0\" (Aggregator) has no output \"nope\""));
+        CHECK(m.stop() == 0);
+    });
+}
