@@ -9,6 +9,9 @@
 //                                      pinned the same way.
 //   mosaik/example-sim/step/two-cores  unpinned, blocking I/O at both ends (example-sim does not
 //                                      busy-poll): waking the other core on every message.
+//   mosaik/example-sim/step/busy-poll  unpinned, both ends polling for 50 us before blocking (the
+//                                      simulator through SIM_BUSY_POLL_US=50); the floor's ends
+//                                      spin on non-blocking sockets.
 //   mosaik/example-sim/step+get_data/pinned
 //                                      step, then get_data of the entity's val: what mosaik sends
 //                                      a simulator whose output is connected.
@@ -23,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -48,18 +52,20 @@ value call(const std::string& name, sim::array args, sim::map kwargs = {}) {
     return value(sim::array{value(name), value(std::move(args)), value(std::move(kwargs))});
 }
 
-void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data) {
+void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data, bool busy = false) {
     pinned p(pin);
+    // The simulator reads SIM_BUSY_POLL_US; this process polls as long.
+    if (busy) ::setenv("SIM_BUSY_POLL_US", "50", 1);
     double floor = std::numeric_limits<double>::quiet_NaN();
     {
-        raw_remote_pingpong raw(false);
+        raw_remote_pingpong raw(busy);
         if (raw.check().empty())
             floor = sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
     }
     double ours = 0;
     std::string error;
     try {
-        sim::runtime rt;
+        sim::runtime rt({.busy_poll = std::chrono::microseconds(busy ? 50 : 0)});
         rt.run([&] {
             // example-sim listens (--remote) on a port that was free a moment ago.
             std::uint16_t port = 0;
@@ -105,15 +111,20 @@ void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data) {
     } catch (const std::exception& e) {
         error = e.what();
     }
+    ::unsetenv("SIM_BUSY_POLL_US");
     if (!error.empty()) return state.SkipWithError(error.c_str());
-    sim::bench::report_floor(
-        state, ours, pin ? "raw blocking ping-pong, pinned" : "raw blocking ping-pong", floor);
+    sim::bench::report_floor(state, ours,
+                             busy  ? "raw spinning ping-pong"
+                             : pin ? "raw blocking ping-pong, pinned"
+                                   : "raw blocking ping-pong",
+                             floor);
     state.counters["steps_per_s"] =
         benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-    state.SetLabel(
-        std::string(pin ? "two processes pinned to one core" : "two processes, two cores") +
-        "; TCP loopback, json; floor=raw 64-byte ping-pong with a child" +
-        (with_get_data ? "; two round trips per iteration" : ""));
+    state.SetLabel(std::string(busy  ? "two processes, two cores, both busy-polling 50 us"
+                               : pin ? "two processes pinned to one core"
+                                     : "two processes, two cores") +
+                   "; TCP loopback, json; floor=raw 64-byte ping-pong with a child" +
+                   (with_get_data ? "; two round trips per iteration" : ""));
 }
 
 void mosaik_agents(benchmark::State& state) {
@@ -187,6 +198,9 @@ void mosaik_agents(benchmark::State& state) {
     })->UseRealTime();
     RegisterBenchmark("mosaik/example-sim/step+get_data/pinned", [](benchmark::State& s) {
         mosaik_steps(s, true, true);
+    })->UseRealTime();
+    RegisterBenchmark("mosaik/example-sim/step/busy-poll", [](benchmark::State& s) {
+        mosaik_steps(s, false, false, true);
     })->UseRealTime();
     RegisterBenchmark("mosaik/agents-sim/step/1000-agents/pinned", mosaik_agents)->UseRealTime();
     return true;

@@ -185,6 +185,7 @@ TEST_CASE("during step the simulator calls mosaik back over the same connection"
     rt.run([] {
         master m(SIM_MOSAIK_TEST_SIM_EXE);
         std::vector<std::string> asked;
+        value set_data, event_at;
         // The master's side of the callbacks: answered while its own step request waits.
         sim::spawn([&] {
             try {
@@ -197,7 +198,13 @@ TEST_CASE("during step the simulator calls mosaik back over the same connection"
                     } else if (name == "get_related_entities") {
                         r.reply(from_json(
                             R"({"nodes": {"T-0.E0": {"type": "Echo", "sid": "T-0"}}, "edges": []})"));
+                    } else if (name == "get_data") {
+                        r.reply(from_json(R"({"Other-0.X": {"v": 11}})"));
+                    } else if (name == "set_data") {
+                        set_data = r.content()[1][0];
+                        r.reply(value());
                     } else if (name == "set_event") {
+                        event_at = r.content()[1][0];
                         r.reply(value());
                     } else {
                         r.fail_with(
@@ -212,11 +219,14 @@ TEST_CASE("during step the simulator calls mosaik back over the same connection"
         CHECK(m.send(call("step", {value(3), from_json(R"({"E0": {"in": {"A.a": 1.5, "B.b": 2}}})"),
                                    value(9)}))
                   .is_nil());
-        CHECK(asked ==
-              std::vector<std::string>{"get_progress", "get_related_entities", "set_event"});
+        CHECK(asked == std::vector<std::string>{"get_progress", "get_related_entities", "get_data",
+                                                "set_data", "set_event"});
+        CHECK(set_data == from_json(R"({"T-0.E0": {"Other-0.X": {"v": 7}}})"));
+        CHECK(event_at == value(8));
         value data = m.send(call("get_data", {from_json(R"({"E0": ["out"]})")}));
         CHECK(data["E0"] == from_json(R"({"out": 3.5})"));
         CHECK(data["related"]["nodes"]["T-0.E0"]["type"] == value("Echo"));
+        CHECK(data["fetched"] == from_json(R"({"Other-0.X": {"v": 11}})"));
         CHECK(m.send(call("progress")) == value(42.5));
         CHECK(m.stop() == 0);
     });

@@ -65,6 +65,12 @@ class test_sim : public sim::mosaik::simulator {
         if (call_back_) {
             progress_ = mosaik().get_progress();
             related_ = mosaik().get_related_entities();
+            fetched_ = mosaik().get_data(sim::value(
+                sim::map{{sim::value("Other-0.X"), sim::value(sim::array{sim::value("v")})}}));
+            mosaik().set_data(sim::value(sim::map{
+                {sim::value("T-0.E0"),
+                 sim::value(sim::map{{sim::value("Other-0.X"),
+                                      sim::value(sim::map{{sim::value("v"), sim::value(7)}})}})}}));
             mosaik().set_event(time + 5);
         }
         return std::nullopt;
@@ -78,7 +84,10 @@ class test_sim : public sim::mosaik::simulator {
                 values.insert_or_assign(sim::value(a), sim::value(a == "out" ? out_[eid] : 0.0));
             data.insert_or_assign(sim::value(eid), sim::value(std::move(values)));
         }
-        if (call_back_) data.insert_or_assign(sim::value("related"), related_);
+        if (call_back_) {
+            data.insert_or_assign(sim::value("related"), related_);
+            data.insert_or_assign(sim::value("fetched"), fetched_);
+        }
         return sim::value(std::move(data));
     }
 
@@ -87,6 +96,7 @@ class test_sim : public sim::mosaik::simulator {
     bool call_back_ = false;
     double progress_ = -1;
     sim::value related_;
+    sim::value fetched_;
     std::map<std::string, double> out_;
 };
 
