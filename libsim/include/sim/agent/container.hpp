@@ -254,22 +254,7 @@ void container::for_each_agent(F&& f) const {
 
 template <class F>
 std::invoke_result_t<F&> container::run_until(F&& f) {
-    using result = std::invoke_result_t<F&>;
-    auto promise = std::make_shared<boost::fibers::promise<result>>();
-    auto future = promise->get_future();
-    rt_->spawn([promise, &f] {
-        try {
-            if constexpr (std::is_void_v<result>) {
-                f();
-                promise->set_value();
-            } else {
-                promise->set_value(f());
-            }
-        } catch (...) {
-            promise->set_exception(std::current_exception());
-        }
-    });
-    return future.get();
+    return rt_->run_in_fiber(f);
 }
 
 }  // namespace sim

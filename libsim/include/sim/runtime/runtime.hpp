@@ -179,6 +179,10 @@ class runtime {
     /// From a fiber of another runtime only that fiber waits; from a plain thread, the thread.
     template <class F>
     std::invoke_result_t<F&> invoke(F&& f);
+    /// As `invoke`, but always in a new fiber, also when called on this runtime's thread (a
+    /// thread that attached it waits there while the fiber and I/O run).
+    template <class F>
+    std::invoke_result_t<F&> run_in_fiber(F&& f);
 
     boost::asio::io_context& io() noexcept { return io_; }
     const runtime_options& options() const noexcept { return options_; }
@@ -283,8 +287,13 @@ void runtime::spawn(F&& f) {
 
 template <class F>
 std::invoke_result_t<F&> runtime::invoke(F&& f) {
-    using result = std::invoke_result_t<F&>;
     if (current() == this) return f();
+    return run_in_fiber(f);
+}
+
+template <class F>
+std::invoke_result_t<F&> runtime::run_in_fiber(F&& f) {
+    using result = std::invoke_result_t<F&>;
     // Futures wake a fiber of any runtime, or a plain thread. The promise is shared: the waiter
     // may return (and unwind its stack) while set_value is still finishing on the other thread.
     auto promise = std::make_shared<boost::fibers::promise<result>>();
