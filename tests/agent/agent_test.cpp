@@ -11,21 +11,15 @@
 
 #include "agent/test_agents.hpp"
 #include "support/net.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 using sim::array;
 using sim::value;
 
-namespace {
+using sim_test::remote_message;
 
-std::string remote_message(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const sim::remote_error& e) {
-        return e.type() + ": " + e.message();
-    }
-    return "(no error)";
-}
+namespace {
 
 using sim_test::counter;
 using sim_test::ticker;

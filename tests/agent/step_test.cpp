@@ -9,21 +9,15 @@
 
 #include "agent/test_agents.hpp"
 #include "support/net.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 using sim::value;
 using sim_test::ticker;
 
-namespace {
+using sim_test::remote_message;
 
-std::string remote_message(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const sim::remote_error& e) {
-        return e.type() + ": " + e.message();
-    }
-    return "(no error)";
-}
+namespace {
 
 sim::container_options virtual_options(double init_time = 0) {
     sim::container_options o;

@@ -88,15 +88,6 @@ int exit_status(sim_test::child_process& p) {
     }
 }
 
-std::string failure_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const sim::remote_error& e) {
-        return e.type() + ": " + e.message();
-    }
-    return "(no failure)";
-}
-
 }  // namespace
 
 TEST_CASE("example-sim answers mosaik's whole call sequence", "[mosaik]") {
@@ -134,34 +125,34 @@ TEST_CASE("inputs, outputs and calls that do not match the meta are failure repl
     sim::runtime rt;
     rt.run([] {
         master m(SIM_EXAMPLE_SIM_EXE);
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("create", {value(1), value("ExampleModel")}));
               }) == "RuntimeError: create: init has not been called");
         m.send(call("init", {value("ExampleSim-0")}, map{{value("time_resolution"), value(1.0)}}));
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("create", {value(1), value("Nope")}));
               }) == "ValueError: create: no public model \"Nope\" (models: ExampleModel)");
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("create", {value(1), value("ExampleModel")},
                               map{{value("init"), value(1)}}));
               }) ==
               "TypeError: create: model ExampleModel has no parameter \"init\" (params: init_val)");
         m.send(call("create", {value(1), value("ExampleModel")}));
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("step", {value(0), from_json(R"({"Model_0": {"speed": {"x.y": 1}}})"),
                                        value(5)}));
               }) ==
               "ValueError: step: entity \"Model_0\" (ExampleModel) has no input \"speed\" (attrs: "
               "delta, val)");
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("step", {value(0), from_json(R"({"Model_9": {"delta": {"x.y": 1}}})"),
                                        value(5)}));
               }) == "ValueError: step: no entity \"Model_9\" in ExampleSim-0");
-        CHECK(failure_of(
+        CHECK(sim_test::remote_message(
                   [&] { m.send(call("get_data", {from_json(R"({"Model_0": ["power"]})")})); }) ==
               "ValueError: get_data: entity \"Model_0\" (ExampleModel) has no output \"power\" "
               "(attrs: delta, val)");
-        CHECK(failure_of([&] { m.send(call("frobnicate")); }) ==
+        CHECK(sim_test::remote_message([&] { m.send(call("frobnicate")); }) ==
               "AttributeError: ExampleSim-0 has no method \"frobnicate\"");
         // The simulator still works after each failure.
         CHECK(m.send(call("step", {value(0), value(map{}), value(5)})) == value(1));
@@ -282,7 +273,14 @@ TEST_CASE("split and coalesced frames, non-ASCII text and a 300 KB frame", "[mos
         sim_test::write_bytes(*s,
                               frame(value(array{value(0), value(4), call("echo", {value(big)})})));
         CHECK(reply()[2] == value(big));
-        sim_test::write_bytes(*s, frame(value(array{value(0), value(5), call("stop")})));
+        // A request that is not [name, [args], {kwargs}] is a failure reply; the simulator serves
+        // on.
+        sim_test::write_bytes(*s, frame(value(array{value(0), value(5), value("step me")})));
+        CHECK(reply() ==
+              value(array{value(2), value(5),
+                          value(array{value("TypeError"),
+                                      value("expected [name, [args], {kwargs}]"), value("")})}));
+        sim_test::write_bytes(*s, frame(value(array{value(0), value(6), call("stop")})));
         CHECK(sim_test::read_frame(*s).empty());  // no reply: the simulator closes
         CHECK(exit_status(p) == 0);
     });
@@ -366,7 +364,7 @@ TEST_CASE("a container of agents is a mosaik simulator", "[mosaik][agents]") {
             m.send(call("create", {value(3), value("Household")},
                         map{{value("base_kw"), value(1.0)}, {value("aggregator"), address}}));
         CHECK(houses[2]["eid"] == value("3"));
-        CHECK(failure_of([&] {
+        CHECK(sim_test::remote_message([&] {
                   m.send(call("create", {value(1), value("Household")},
                               map{{value("base_kw"), value("x")}}));
               }).starts_with("TypeError: create: cannot make a Household: "));
@@ -387,7 +385,8 @@ TEST_CASE("a container of agents is a mosaik simulator", "[mosaik][agents]") {
         CHECK(m.send(call("step", {value(1800), value(map{}), value(100000)})) == value(2700));
         CHECK(m.send(call("get_data", {from_json(R"({"0": ["total_kw"]})")})) ==
               from_json(R"({"0": {"total_kw": 2.8}})"));
-        CHECK(failure_of([&] { m.send(call("get_data", {from_json(R"({"0": ["nope"]})")})); })
+        CHECK(sim_test::remote_message(
+                  [&] { m.send(call("get_data", {from_json(R"({"0": ["nope"]})")})); })
                   .starts_with(
                       "ValueError: get_data: entity \"0\" (Aggregator) has no output \"nope\""));
         CHECK(m.stop() == 0);

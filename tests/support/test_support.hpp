@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -16,8 +17,19 @@
 #include <sim/codec/codec.hpp>
 #include <sim/codec/logical.hpp>
 #include <sim/core/byte_buffer.hpp>
+#include <sim/core/error.hpp>
 
 namespace sim_test {
+
+/// What a remote call failed with, as "Type: message"; "(no error)" if it did not fail.
+inline std::string remote_message(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const sim::remote_error& e) {
+        return e.type() + ": " + e.message();
+    }
+    return "(no error)";
+}
 
 inline std::string to_hex(std::span<const std::byte> b) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -63,13 +75,14 @@ inline vector_file load_vectors(const std::string& file, const std::string& code
 }
 
 inline std::vector<vector_file> all_vector_files() {
-    return {load_vectors("aiomas_json.json", "json"), load_vectors("aiomas_msgpack.json", "msgpack"),
+    return {load_vectors("aiomas_json.json", "json"),
+            load_vectors("aiomas_msgpack.json", "msgpack"),
             load_vectors("aiomas_msgpackblosc.json", "msgpack-blosc")};
 }
 
 /// Random values for property tests; deterministic for a seed.
 class value_generator {
-public:
+  public:
     struct profile {
         bool bytes = true;         // msgpack can carry bytes; JSON cannot
         bool big_integers = true;  // JSON can carry them; msgpack cannot
@@ -82,14 +95,20 @@ public:
     sim::value next(int depth = 0) {
         int kinds = depth >= profile_.max_depth ? 9 : 11;
         switch (pick(kinds)) {
-            case 0: return {};
-            case 1: return sim::value(pick(2) == 1);
-            case 2: return sim::value(small_int());
-            case 3: return sim::value(static_cast<std::int64_t>(rng_()));
+            case 0:
+                return {};
+            case 1:
+                return sim::value(pick(2) == 1);
+            case 2:
+                return sim::value(small_int());
+            case 3:
+                return sim::value(static_cast<std::int64_t>(rng_()));
             case 4:
                 return sim::value(static_cast<std::uint64_t>(INT64_MAX) + 1 + (rng_() >> 1));
-            case 5: return sim::value(random_double());
-            case 6: return sim::value(random_string());
+            case 5:
+                return sim::value(random_double());
+            case 6:
+                return sim::value(random_string());
             case 7:
                 if (profile_.bytes) return sim::value(random_bytes());
                 return sim::value(random_string());
@@ -99,15 +118,17 @@ public:
             case 9: {
                 sim::array a;
                 int n = pick(pick(4) == 0 ? 40 : 5);
-                for (int i = 0; i < n; ++i) a.push_back(next(depth + 1));
+                for (int i = 0; i < n; ++i)
+                    a.push_back(next(depth + 1));
                 return sim::value(std::move(a));
             }
             default: {
                 sim::map m;
                 int n = pick(pick(4) == 0 ? 40 : 5);
                 for (int i = 0; i < n; ++i) {
-                    sim::value key = profile_.any_keys && pick(3) == 0 ? next(profile_.max_depth)
-                                                                       : sim::value(random_string());
+                    sim::value key = profile_.any_keys && pick(3) == 0
+                                         ? next(profile_.max_depth)
+                                         : sim::value(random_string());
                     m.insert_or_assign(std::move(key), next(depth + 1));
                 }
                 return sim::value(std::move(m));
@@ -115,25 +136,30 @@ public:
         }
     }
 
-private:
+  private:
     int pick(int n) { return static_cast<int>(rng_() % static_cast<std::uint64_t>(n)); }
 
     std::int64_t small_int() {
-        static constexpr std::int64_t edges[] = {0, 1, -1, 31, 32, -32, -33, 127, 128, 255, 256,
-                                                 -128, -129, 65535, 65536, -32768, -32769,
-                                                 4294967295LL, 4294967296LL, INT32_MIN,
-                                                 INT32_MIN - 1LL, INT64_MAX, INT64_MIN};
+        static constexpr std::int64_t edges[] = {
+            0,         1,        -1,     31,           32,           -32,       -33,
+            127,       128,      255,    256,          -128,         -129,      65535,
+            65536,     -32768,   -32769, 4294967295LL, 4294967296LL, INT32_MIN, INT32_MIN - 1LL,
+            INT64_MAX, INT64_MIN};
         if (pick(2) == 0) return edges[pick(static_cast<int>(std::size(edges)))];
         return static_cast<std::int64_t>(rng_() % 2001) - 1000;
     }
 
     double random_double() {
         switch (pick(6)) {
-            case 0: return std::numeric_limits<double>::quiet_NaN();
-            case 1: return pick(2) ? std::numeric_limits<double>::infinity()
-                                   : -std::numeric_limits<double>::infinity();
-            case 2: return pick(2) ? 0.0 : -0.0;
-            case 3: return static_cast<double>(small_int()) / 8.0;
+            case 0:
+                return std::numeric_limits<double>::quiet_NaN();
+            case 1:
+                return pick(2) ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
+            case 2:
+                return pick(2) ? 0.0 : -0.0;
+            case 3:
+                return static_cast<double>(small_int()) / 8.0;
             default: {
                 double d;
                 do {
@@ -146,13 +172,33 @@ private:
     }
 
     std::string random_string() {
-        static constexpr std::string_view pieces[] = {
-            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\b", "\f", "\r", std::string_view("\0", 1),
-            "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x9a\x80", "\xed\x9f\xbf",
-            "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "agents/3/set_value", "__type__"};
+        static constexpr std::string_view pieces[] = {"a",
+                                                      "Z",
+                                                      "0",
+                                                      " ",
+                                                      "\"",
+                                                      "\\",
+                                                      "/",
+                                                      "\n",
+                                                      "\t",
+                                                      "\b",
+                                                      "\f",
+                                                      "\r",
+                                                      std::string_view("\0", 1),
+                                                      "\x1f",
+                                                      "\x7f",
+                                                      "\xc3\xa9",
+                                                      "\xe2\x82\xac",
+                                                      "\xf0\x9f\x9a\x80",
+                                                      "\xed\x9f\xbf",
+                                                      "\xee\x80\x80",
+                                                      "\xf4\x8f\xbf\xbf",
+                                                      "agents/3/set_value",
+                                                      "__type__"};
         std::string s;
         int n = pick(pick(8) == 0 ? 300 : 12);
-        for (int i = 0; i < n; ++i) s += pieces[pick(static_cast<int>(std::size(pieces)))];
+        for (int i = 0; i < n; ++i)
+            s += pieces[pick(static_cast<int>(std::size(pieces)))];
         // A map key of exactly "__type__" is an envelope by aiomas' rules, not a plain map.
         if (s == "__type__") s += '!';
         return s;
@@ -160,7 +206,8 @@ private:
 
     sim::bytes random_bytes() {
         sim::bytes b(static_cast<std::size_t>(pick(pick(8) == 0 ? 70000 : 40)));
-        for (auto& x : b) x = static_cast<std::byte>(rng_());
+        for (auto& x : b)
+            x = static_cast<std::byte>(rng_());
         return b;
     }
 
@@ -168,7 +215,8 @@ private:
         std::string digits = pick(2) ? "-" : "";
         digits += static_cast<char>('1' + pick(9));
         int n = 19 + pick(40);
-        for (int i = 0; i < n; ++i) digits += static_cast<char>('0' + pick(10));
+        for (int i = 0; i < n; ++i)
+            digits += static_cast<char>('0' + pick(10));
         return sim::big_integer(digits);
     }
 
