@@ -2,24 +2,8 @@
 # with find_package(libsim), and has the build tree's sim-runner load it and run its scenario:
 # a user's own agent types work from outside libsim's tree. SIM_CONSUMER_FLAGS carries the
 # sanitizer flags of a sanitizer build.
-file(REMOVE_RECURSE "${SIM_WORK_DIR}")
-execute_process(COMMAND ${CMAKE_COMMAND} --install "${SIM_BUILD_DIR}" --prefix "${SIM_WORK_DIR}/prefix"
-                RESULT_VARIABLE rc OUTPUT_QUIET)
-if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "cmake --install failed")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -S "${SIM_TEMPLATE_DIR}" -B "${SIM_WORK_DIR}/build"
-                        -G "${CMAKE_GENERATOR}" "-DCMAKE_PREFIX_PATH=${SIM_WORK_DIR}/prefix"
-                        "-DCMAKE_CXX_FLAGS=${SIM_CONSUMER_FLAGS}"
-                        "-DCMAKE_MODULE_LINKER_FLAGS=${SIM_CONSUMER_FLAGS}"
-                RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "configuring the agent-library template failed")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build "${SIM_WORK_DIR}/build" RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "building the agent-library template failed")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/build_against_install.cmake)
+sim_build_against_install("${SIM_TEMPLATE_DIR}" "the agent-library template")
 execute_process(COMMAND "${SIM_RUNNER}" run "${SIM_TEMPLATE_DIR}/thermostats.yaml"
                         --plugin "${SIM_WORK_DIR}/build/libmy_agents.so" --out "${SIM_WORK_DIR}/out"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
