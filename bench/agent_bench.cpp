@@ -144,6 +144,16 @@ double fiber_round_trip_ns() {
     return best;
 }
 
+// ns per `add(1)` through `p`, after 1,000 calls of warm-up.
+double time_adds(benchmark::State& state, const sim::proxy& p) {
+    for (int i = 0; i < 1000; ++i)
+        p.call<std::int64_t>("add", 1);
+    const auto start = bench_clock::now();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(p.call<std::int64_t>("add", 1));
+    return ns_per_iteration(bench_clock::now() - start, state.iterations());
+}
+
 void agent_call_shortcut(benchmark::State& state) {
     double ours = 0, floor = 0;
     sim::runtime rt;
@@ -153,12 +163,7 @@ void agent_call_shortcut(benchmark::State& state) {
         auto& callee = c.spawn<adder>();
         auto& caller = c.spawn<adder>();
         auto p = caller.connect(callee.address());
-        for (int i = 0; i < 1000; ++i)
-            p.call<std::int64_t>("add", 1);
-        auto start = bench_clock::now();
-        for (auto _ : state)
-            benchmark::DoNotOptimize(p.call<std::int64_t>("add", 1));
-        ours = ns_per_iteration(bench_clock::now() - start, state.iterations());
+        ours = time_adds(state, p);
         if (callee.n != static_cast<std::int64_t>(state.iterations()) + 1000)
             state.SkipWithError("the callee missed calls");
     });
@@ -190,12 +195,7 @@ void agent_call_unix(benchmark::State& state, bool two_threads) {
             sim::container a("ipc://[" + (dir.path() / "a.sock").string() + "]");
             auto& caller = a.spawn<adder>();
             auto p = caller.connect(target);
-            for (int i = 0; i < 1000; ++i)
-                p.call<std::int64_t>("add", 1);
-            auto start = bench_clock::now();
-            for (auto _ : state)
-                benchmark::DoNotOptimize(p.call<std::int64_t>("add", 1));
-            ours = ns_per_iteration(bench_clock::now() - start, state.iterations());
+            ours = time_adds(state, p);
         });
     } catch (const std::exception& e) {
         error = e.what();

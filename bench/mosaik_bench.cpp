@@ -52,35 +52,49 @@ value call(const std::string& name, sim::array args, sim::map kwargs = {}) {
     return value(sim::array{value(name), value(std::move(args)), value(std::move(kwargs))});
 }
 
+// A simulator process listening (--remote) on a port that was free a moment ago, and the
+// master's connection to it. Made in a fiber of the master's runtime.
+struct remote_simulator {
+    static std::string free_address() {
+        auto probe = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
+        return "127.0.0.1:" + std::to_string(probe->local_address().port);
+    }
+    explicit remote_simulator(const char* exe)
+        : at(free_address()),
+          process({exe, "--remote", "-l", "error", at}, false),
+          ch(sim::open_connection(
+              "tcp://" + at, json(),
+              sim::connect_options{.timeout = std::chrono::seconds(10),
+                                   .first_delay = std::chrono::milliseconds(5)})) {}
+    static sim::channel_options json() {
+        sim::channel_options o;
+        o.codec = "json";
+        return o;
+    }
+    std::string at;
+    child process;
+    sim::channel ch;
+};
+
+// The floor: a raw ping-pong with an echo child, under the caller's pinning.
+double floor_ns(bool spin) {
+    raw_remote_pingpong raw(spin);
+    if (!raw.check().empty()) return std::numeric_limits<double>::quiet_NaN();
+    return sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
+}
+
 void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data, bool busy = false) {
     pinned p(pin);
     // The simulator reads SIM_BUSY_POLL_US; this process polls as long.
     if (busy) ::setenv("SIM_BUSY_POLL_US", "50", 1);
-    double floor = std::numeric_limits<double>::quiet_NaN();
-    {
-        raw_remote_pingpong raw(busy);
-        if (raw.check().empty())
-            floor = sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
-    }
+    const double floor = floor_ns(busy);
     double ours = 0;
     std::string error;
     try {
         sim::runtime rt({.busy_poll = std::chrono::microseconds(busy ? 50 : 0)});
         rt.run([&] {
-            // example-sim listens (--remote) on a port that was free a moment ago.
-            std::uint16_t port = 0;
-            {
-                auto probe = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
-                port = probe->local_address().port;
-            }
-            const std::string at = "127.0.0.1:" + std::to_string(port);
-            child sim_process({SIM_EXAMPLE_SIM_EXE, "--remote", "-l", "error", at}, false);
-            sim::channel_options o;
-            o.codec = "json";
-            auto ch = sim::open_connection(
-                "tcp://" + at, o,
-                sim::connect_options{.timeout = std::chrono::seconds(10),
-                                     .first_delay = std::chrono::milliseconds(5)});
+            remote_simulator remote(SIM_EXAMPLE_SIM_EXE);
+            sim::channel& ch = remote.ch;
             ch.send(call("init", {value("ExampleSim-0")},
                          sim::map{{value("time_resolution"), value(1.0)}}));
             ch.send(call("create", {value(1), value("ExampleModel")},
@@ -129,30 +143,14 @@ void mosaik_steps(benchmark::State& state, bool pin, bool with_get_data, bool bu
 
 void mosaik_agents(benchmark::State& state) {
     pinned p(true);
-    double floor = std::numeric_limits<double>::quiet_NaN();
-    {
-        raw_remote_pingpong raw(false);
-        if (raw.check().empty())
-            floor = sim::bench::measure_ns_per_op(raw, std::chrono::milliseconds(500));
-    }
+    const double floor = floor_ns(false);
     double ours = 0;
     std::string error;
     try {
         sim::runtime rt;
         rt.run([&] {
-            std::uint16_t port = 0;
-            {
-                auto probe = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
-                port = probe->local_address().port;
-            }
-            const std::string at = "127.0.0.1:" + std::to_string(port);
-            child sim_process({SIM_AGENTS_SIM_EXE, "--remote", "-l", "error", at}, false);
-            sim::channel_options o;
-            o.codec = "json";
-            auto ch = sim::open_connection(
-                "tcp://" + at, o,
-                sim::connect_options{.timeout = std::chrono::seconds(10),
-                                     .first_delay = std::chrono::milliseconds(5)});
+            remote_simulator remote(SIM_AGENTS_SIM_EXE);
+            sim::channel& ch = remote.ch;
             ch.send(call("init", {value("Agents-0")},
                          sim::map{{value("time_resolution"), value(1.0)}}));
             value agg = ch.send(call("create", {value(1), value("Aggregator")}));
