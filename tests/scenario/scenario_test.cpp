@@ -156,6 +156,11 @@ TEST_CASE("a scenario file's mistakes are named by line, column and key", "[scen
         "s.yaml:7:39: record[0].to: expected a file name ending in .csv or .jsonl, got "
         "\"out.txt\"");
     CHECK(problems_of("clock: {mode: virtual\n").starts_with("s.yaml:2:1: not valid YAML"));
+    CHECK(problems_of("seed: 1\nclock: {mode: virtual, until: 5}\n"
+                      "containers: [{name: a, process: true, tls: {ca: c, cert: c, key: k}}]\n"
+                      "agents: [{type: probe}]\n")
+              .starts_with("s.yaml:3:44: containers[0].tls: TLS for containers in processes of "
+                           "their own is not supported yet"));
     CHECK(problems_of("seed: 1\nclock: {mode: virtual, until: 5}\ncontainers: [{name: a}, {name: "
                       "b, codec: msgpack}]\n"
                       "agents: [{type: probe}]\n") ==

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -337,11 +336,8 @@ void validate(const YAML::Node& root, const std::string& file, const override_li
     };
     std::vector<problem> all;
     valijson::ValidationResults::Error e;
-    while (results.popError(e)) {
-        if (std::getenv("SIM_DEBUG_SCHEMA") != nullptr)
-            fmt::print(stderr, "schema: {} {}\n", fmt::join(e.context, ""), e.description);
+    while (results.popError(e))
         all.push_back({path_of(e.context), e.description});
-    }
     // Keep the most precise report of each problem: drop those whose path is a prefix of
     // another's (valijson reports each failing ancestor too). A value that matches none of
     // the alternatives of a oneOf is one problem at that value, whatever each alternative said.
