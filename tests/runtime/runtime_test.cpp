@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -12,6 +13,8 @@
 
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+
+#include "runtime/asio_scheduler.hpp"
 
 using namespace std::chrono_literals;
 
@@ -222,4 +225,97 @@ TEST_CASE("a timed wait woken just after its deadline is scheduled once", "[runt
         CHECK(a_returned == 1);
         CHECK(a_result);  // woken: the wake counts even though the deadline had passed
     });
+}
+
+namespace {
+
+// The probe below runs inside the scheduler of `probed`, at the start of suspend_until: the
+// moment the dispatcher has drained Boost's remote-ready queue, found nothing to run, and is
+// about to look at I/O and go to sleep. There it has another thread wake a fiber, and waits
+// until that thread has done so. A scheduler that loses the wake-up then never runs the fiber.
+std::atomic<sim::runtime*> probed{nullptr};
+std::atomic<bool> armed{false};
+std::promise<void>* wake_now = nullptr;
+std::future<void>* woken = nullptr;
+
+void wake_at_suspend() {
+    if (sim::runtime::current() != probed.load() || !armed.exchange(false)) return;
+    wake_now->set_value();
+    woken->wait_for(10s);
+}
+
+struct probe_guard {
+    probe_guard(sim::runtime& rt, std::promise<void>& now, std::future<void>& done) {
+        probed = &rt;
+        wake_now = &now;
+        woken = &done;
+        sim::detail::suspend_probe = &wake_at_suspend;
+    }
+    ~probe_guard() {
+        sim::detail::suspend_probe = nullptr;
+        armed = false;
+        probed = nullptr;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a wake-up from another thread while the scheduler goes to sleep is not lost",
+          "[runtime]") {
+    // Boost.Fiber links a fiber woken from another thread into a remote-ready queue and calls
+    // notify(); the dispatcher moves it to the ready queue only between calls to suspend_until.
+    // When the notify arrives after that move, the posted wake-up handler is consumed by the
+    // poll in suspend_until, which then found no ready fiber and blocked in run_one for good.
+    auto busy_poll = GENERATE(0us, 200us);
+    sim::runtime rt({.busy_poll = busy_poll});
+    std::promise<void> wake_now, woken, finished;
+    auto wake_now_f = wake_now.get_future(), woken_f = woken.get_future();
+    auto finished_f = finished.get_future();
+    probe_guard guard(rt, wake_now, woken_f);
+    boost::fibers::promise<void> value;
+    auto value_f = value.get_future();
+    rt.start();
+    rt.spawn([&] {
+        armed = true;  // the next suspend_until is the one after this fiber waits
+        value_f.get();
+        finished.set_value();
+    });
+    REQUIRE(wake_now_f.wait_for(10s) == std::future_status::ready);
+    value.set_value();  // from this thread: Boost's schedule_from_remote, then notify()
+    woken.set_value();
+    CHECK(finished_f.wait_for(10s) == std::future_status::ready);
+    rt.stop();  // a post: also frees a scheduler that did lose the wake-up
+    rt.join();
+}
+
+TEST_CASE("a runtime with a fiber woken from another thread is not idle", "[runtime]") {
+    // The same moment: a fiber waiting for idleness must not be told the runtime is idle while a
+    // fiber woken from another thread has not run yet (a step would end before it).
+    sim::runtime rt;
+    std::promise<void> wake_now, woken, finished;
+    auto wake_now_f = wake_now.get_future(), woken_f = woken.get_future();
+    auto finished_f = finished.get_future();
+    probe_guard guard(rt, wake_now, woken_f);
+    boost::fibers::promise<void> value;
+    auto value_f = value.get_future();
+    bool woken_ran = false, ran_before_idle = false;
+    rt.start();
+    rt.spawn([&] {
+        sim::spawn([&] {
+            value_f.get();
+            woken_ran = true;
+        });
+        boost::this_fiber::yield();  // the other fiber waits for the value now
+        armed = true;
+        rt.wait_idle();
+        ran_before_idle = woken_ran;
+        finished.set_value();
+    });
+    REQUIRE(wake_now_f.wait_for(10s) == std::future_status::ready);
+    value.set_value();
+    woken.set_value();
+    REQUIRE(finished_f.wait_for(10s) == std::future_status::ready);
+    CHECK(ran_before_idle);
+    rt.stop();
+    rt.join();
 }

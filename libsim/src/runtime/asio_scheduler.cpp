@@ -31,13 +31,25 @@ std::size_t asio_scheduler::ready_workers() const noexcept {
     return n;
 }
 
+std::atomic<void (*)()> suspend_probe{nullptr};
+
+bool asio_scheduler::woken() noexcept {
+    // Handlers that ran may have made local fibers ready; another thread may have made a fiber
+    // ready that only the dispatcher can move into ready_. Either way the dispatcher must look
+    // again instead of this thread going to sleep.
+    if (notified_.exchange(false, std::memory_order_seq_cst)) return true;
+    return !ready_.empty();
+}
+
 void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept {
+    if (auto probe = suspend_probe.load(std::memory_order_relaxed)) probe();
     picks_ = 0;
     if (io_.stopped()) io_.restart();
-    if (io_.poll() > 0 && !ready_.empty()) return;
-    // Nothing is ready and no I/O completion waits: the runtime is idle. Whoever waits for that
-    // (a virtual-time step waiting for quiescence) runs now, before any busy-polling: a step
-    // would otherwise pay the whole busy-poll period.
+    io_.poll();
+    if (woken()) return;
+    // Nothing is ready, no I/O completion waits and no other thread has woken a fiber of ours:
+    // the runtime is idle. Whoever waits for that (a virtual-time step waiting for quiescence)
+    // runs now, before any busy-polling: a step would otherwise pay the whole busy-poll period.
     if (!hooks_.idle_waiters.empty()) {
         for (fiber_waiter* w : std::exchange(hooks_.idle_waiters, {}))
             w->wake();
@@ -47,12 +59,14 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
         auto until = std::chrono::steady_clock::now() + busy_poll_;
         if (deadline < until) until = deadline;
         while (std::chrono::steady_clock::now() < until) {
-            if (io_.poll() > 0 && !ready_.empty()) return;
+            io_.poll();
+            if (woken()) return;
         }
     }
-    if (!ready_.empty()) return;
     // Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
-    // returning early) or the earliest fiber timer is due.
+    // returning early) or the earliest fiber timer is due. A notify() after the check above
+    // posts a handler, so this returns for it: no wake-up is lost between the check and the
+    // sleep.
     if (deadline == std::chrono::steady_clock::time_point::max()) {
         io_.run_one();
     } else {

@@ -3,6 +3,7 @@
 // order and, when none is ready, runs the io_context: polls it, optionally keeps polling for a
 // busy-poll window, then blocks in it until I/O, a timer or a wake-up from another thread.
 
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct scheduler_hooks {
 };
 
 class asio_scheduler final : public boost::fibers::algo::algorithm {
-public:
+  public:
     asio_scheduler(boost::asio::io_context& io, std::chrono::microseconds busy_poll,
                    scheduler_hooks& hooks) noexcept
         : io_(io), busy_poll_(busy_poll), hooks_(hooks) {
@@ -50,12 +51,19 @@ public:
 
     void suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept override;
 
-    // Another thread made one of our fibers ready: wake a run_one() blocked in epoll.
+    // Another thread made one of our fibers ready. Boost has linked it into the scheduler's
+    // remote-ready queue, which the dispatcher drains only between calls to suspend_until, so
+    // the fiber is not in ready_ yet. The flag says so to a suspend_until already past that
+    // drain; the post wakes one blocked in epoll.
     void notify() noexcept override {
+        notified_.store(true, std::memory_order_seq_cst);
         boost::asio::post(io_, [] {});
     }
 
-private:
+  private:
+    // Whether the dispatcher has work to look at; consumes a pending notify().
+    bool woken() noexcept;
+
     // I/O gets a turn at least this often while fibers keep each other busy.
     static constexpr unsigned fairness_interval = 64;
 
@@ -65,6 +73,12 @@ private:
     boost::fibers::scheduler::ready_queue_type ready_;
     unsigned picks_ = 0;
     boost::fibers::context* dispatcher_ = nullptr;
+    std::atomic<bool> notified_{false};
 };
+
+/// Test hook: called at the start of every suspend_until, on the scheduler's thread, before it
+/// looks for work. Lets a test make another thread's wake-up arrive at exactly that point.
+/// Null (the default) costs one relaxed load.
+extern std::atomic<void (*)()> suspend_probe;
 
 }  // namespace sim::detail
