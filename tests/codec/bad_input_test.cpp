@@ -3,7 +3,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <sim/codec/codec.hpp>
+#include <sim/codec/logical.hpp>
 
 #include "support/allocation_probe.hpp"
 #include "support/test_support.hpp"
@@ -106,5 +113,134 @@ TEST_CASE("invalid UTF-8 is rejected by every decoder", "[bad-input]") {
         packed += static_cast<char>(0xa1 + bad.size());
         packed += "x" + bad;
         CHECK_THROWS_WITH(mp->decode(packed), Catch::Contains("invalid UTF-8 in a string"));
+    }
+}
+
+// ---- what a level of nesting is ----------------------------------------------------------------
+//
+// Every array and every map is one level, empty or not (codec_options::max_depth), for every
+// decoder and every encoder: what a decoder accepts, every encoder writes again.
+
+namespace {
+
+// `levels` nested arrays (or maps): the outer ones hold one element each, the innermost is empty
+// or holds one integer.
+value nest(std::size_t levels, bool maps, bool empty_innermost) {
+    value v;
+    if (maps) {
+        v = empty_innermost ? value(map{}) : value(map{{"k", 1}});
+    } else {
+        v = empty_innermost ? value(array{}) : value(array{1});
+    }
+    for (std::size_t i = 1; i < levels; ++i) {
+        v = maps ? value(map{{"k", std::move(v)}}) : value(array{std::move(v)});
+    }
+    return v;
+}
+
+// The msgpack-lz4 payload a long run of fuzz-msgpack_lz4 found, with `wrappers` arrays of one
+// element around the empty map: format byte 0 (stored), then the msgpack of
+// [1, 1, [0, [[...[{}]...]], -129, 0, 0, 0, 0, 0, 0, 0, 0, 0, "levels"]]. With 126 wrappers (the
+// fuzzer's input, 152 bytes) the empty map is level 129: 93, 9d, 126 x 91, 80.
+std::string fuzz_lz4_input(std::size_t wrappers) {
+    std::string s("\x00\x93\x01\x01\x9d\x00", 6);
+    s += std::string(wrappers, '\x91');
+    s += "\x80\xd1\xff\x7f";
+    s += std::string(9, '\0');
+    s += "\xa6levels";
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("an empty map at level 129 is refused by every msgpack decoder (fuzz regression)",
+          "[bad-input]") {
+    const std::string input = fuzz_lz4_input(126);
+    REQUIRE(input.size() == 152);
+    // The same bytes seed the fuzzers (tests/fuzz/seeds, copied in by fuzz-seed).
+    const auto seeds =
+        std::filesystem::path(__FILE__).parent_path().parent_path() / "fuzz" / "seeds";
+    CHECK(sim_test::read_file((seeds / "msgpack_lz4" / "empty-map-at-depth-129").string()) ==
+          input);
+    CHECK(sim_test::read_file((seeds / "msgpack" / "empty-map-at-depth-129").string()) ==
+          input.substr(1));
+
+    // Before, the msgpack reader skipped the depth check for empty containers: it accepted this,
+    // and then no encoder could write the value again.
+    auto lz4 = sim::make_codec("msgpack-lz4", {.decode_envelopes = false});
+    CHECK_THROWS_WITH(lz4->decode(input), Catch::StartsWith("msgpack-lz4 decode: nesting deeper "
+                                                            "than 128 levels at byte 131"));
+    auto mp = sim::make_codec("msgpack", {.decode_envelopes = false});
+    CHECK_THROWS_WITH(
+        mp->decode(std::string_view(input).substr(1)),
+        Catch::StartsWith("msgpack decode: nesting deeper than 128 levels at byte 131"));
+
+    // One wrapper fewer, the map is level 128: accepted, and written again by every encoder and
+    // as logical JSON (sim-frame decode).
+    const std::string ok = fuzz_lz4_input(125);
+    const value v = lz4->decode(ok);
+    CHECK(mp->decode(std::string_view(ok).substr(1)) == v);
+    for (auto name : sim::codec_names()) {
+        CAPTURE(name);
+        auto c = sim::make_codec(name, {.decode_envelopes = false});
+        CHECK(c->decode(c->encode(v).span()) == v);
+    }
+    CHECK(sim::from_logical_json(sim::to_logical_json(v)) == v);
+}
+
+TEST_CASE("every codec counts an empty array or map as a level, as every other codec does",
+          "[bad-input]") {
+    const auto names = sim::codec_names();
+    for (std::size_t max : {std::size_t{1}, std::size_t{3}, std::size_t{128}}) {
+        std::vector<std::unique_ptr<sim::codec>> strict, roomy;
+        for (auto name : names) {
+            strict.push_back(sim::make_codec(name, {.max_depth = max}));
+            roomy.push_back(sim::make_codec(name, {.max_depth = max + 1}));
+        }
+        const std::string refused = "nesting deeper than " + std::to_string(max) + " levels";
+        for (bool maps : {false, true}) {
+            for (bool empty : {true, false}) {
+                for (std::size_t levels : {max - 1, max, max + 1}) {
+                    if (levels == 0) continue;
+                    CAPTURE(max, maps, empty, levels);
+                    const value v = nest(levels, maps, empty);
+                    for (std::size_t e = 0; e < names.size(); ++e) {
+                        CAPTURE(names[e]);
+                        if (levels > max) {
+                            // Refused by the encoder, and by the decoder when written by one
+                            // that allows a level more.
+                            CHECK_THROWS_WITH(strict[e]->encode(v), Catch::Contains(refused));
+                            auto wire = roomy[e]->encode(v);
+                            CHECK_THROWS_WITH(strict[e]->decode(wire.span()),
+                                              Catch::Contains(refused));
+                            continue;
+                        }
+                        const value decoded = strict[e]->decode(strict[e]->encode(v).span());
+                        CHECK(decoded == v);
+                        // Whatever this decoder accepted, every encoder writes again.
+                        for (std::size_t f = 0; f < names.size(); ++f) {
+                            CAPTURE(names[f]);
+                            CHECK(strict[f]->decode(strict[f]->encode(decoded).span()) == v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("a msgpack map key is one level below its map, as its value is", "[bad-input]") {
+    for (auto name : {"msgpack", "msgpack-lz4", "msgpack-blosc"}) {
+        CAPTURE(name);
+        auto strict = sim::make_codec(name, {.max_depth = 3});
+        auto roomy = sim::make_codec(name, {.max_depth = 4});
+        map with_key;
+        with_key.insert_or_assign(array{}, 1);  // the empty array is level 3 inside [ {...} ]
+        value ok(array{with_key});
+        CHECK(strict->decode(strict->encode(ok).span()) == ok);
+        value deep(array{array{with_key}});
+        CHECK_THROWS_WITH(strict->encode(deep), Catch::Contains("nesting deeper than 3 levels"));
+        CHECK_THROWS_WITH(strict->decode(roomy->encode(deep).span()),
+                          Catch::Contains("nesting deeper than 3 levels"));
     }
 }

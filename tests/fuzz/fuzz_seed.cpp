@@ -1,9 +1,11 @@
 // fuzz-seed <target> <vectors-dir> <corpus-dir>: writes the seed corpus of one fuzz target from
-// the aiomas golden vectors (scripts/fuzz runs it before each target), one file per input.
+// the aiomas golden vectors (scripts/fuzz runs it before each target), one file per input, and
+// copies in the checked-in seeds of tests/fuzz/seeds/<target>/ (inputs past runs found).
 //
 // Real aiomas traffic makes the best seeds: it reaches the decoders' common paths at once, and
 // the fuzzer mutates from there. The vector files are read with libsim's own JSON codec.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sim/channel/frame.hpp>
@@ -162,6 +165,22 @@ std::vector<byte_string> frame_seeds(const fs::path& dir) {
     return out;
 }
 
+// The checked-in seeds of a target, by file name: inputs that once broke a property, kept so that
+// every run starts from them.
+std::vector<std::pair<std::string, byte_string>> checked_in_seeds(std::string_view target) {
+    std::vector<std::pair<std::string, byte_string>> out;
+    const fs::path dir = fs::path(SIM_FUZZ_SEEDS_DIR) / std::string(target);
+    if (!fs::is_directory(dir)) return out;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        const std::string data = read_file(entry.path());
+        const auto* p = reinterpret_cast<const std::byte*>(data.data());
+        out.emplace_back(entry.path().filename().string(), byte_string(p, p + data.size()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 std::vector<byte_string> seeds_for(std::string_view target, const fs::path& dir) {
     if (target == "json") return payloads_of(load_frames(dir / "aiomas_json.json"));
     if (target == "msgpack") return payloads_of(load_frames(dir / "aiomas_msgpack.json"));
@@ -211,8 +230,17 @@ int main(int argc, char** argv) {
                       static_cast<std::streamsize>(s.size()));
             if (!out) throw std::runtime_error("cannot write " + (corpus / name).string());
         }
-        std::printf("    fuzz-seed: %zu seeds for %s in %s\n", seeds.size(),
-                    std::string(target).c_str(), corpus.c_str());
+        // Under their own names: a crash report that names one says which old bug is back.
+        const auto kept = checked_in_seeds(target);
+        for (const auto& [file, data] : kept) {
+            const fs::path path = corpus / ("kept-" + std::string(target) + "-" + file);
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out.write(reinterpret_cast<const char*>(data.data()),
+                      static_cast<std::streamsize>(data.size()));
+            if (!out) throw std::runtime_error("cannot write " + path.string());
+        }
+        std::printf("    fuzz-seed: %zu seeds and %zu checked-in seeds for %s in %s\n",
+                    seeds.size(), kept.size(), std::string(target).c_str(), corpus.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fuzz-seed: %s\n", e.what());
         return 1;

@@ -41,6 +41,7 @@ public:
     }
 
     void write_items(std::span<const value* const> items, std::size_t depth) {
+        check_depth(depth);
         out_.push_back(std::byte{'['});
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (i != 0) put(", ");

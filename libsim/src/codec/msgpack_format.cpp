@@ -98,6 +98,7 @@ public:
     }
 
     void write_items(std::span<const value* const> items) {
+        check_depth(0);
         write_header(items.size(), 0x90, 0xdc, "array");
         for (std::size_t i = 0; i < items.size(); ++i) {
             detail::at_place(i, [&] { write(*items[i], 1); });
@@ -316,7 +317,10 @@ private:
     }
 
     // Element counts come from the input: reserve no more than the remaining bytes could hold.
+    // An empty container needs no frame, but it is a level all the same (codec_options::
+    // max_depth): the depth is checked before the shortcut, as the writers check every container.
     bool open_array(value& root, std::uint32_t n) {
+        check_depth();
         value& slot = put(root, array{});
         if (n == 0) return true;
         push_frame(slot, n, false).arr->reserve(n < left() ? n : left());
@@ -324,17 +328,22 @@ private:
     }
 
     bool open_map(value& root, std::uint32_t n) {
+        check_depth();
         value& slot = put(root, map{});
         if (n == 0) return true;
         push_frame(slot, n, true).m->reserve(n < left() / 2 ? n : left() / 2);
         return false;
     }
 
-    // Opens a frame for the container in `slot`.
-    msgpack_frame& push_frame(value& slot, std::uint32_t n, bool is_map) {
+    // The container about to open is level depth_ + 1.
+    void check_depth() const {
         if (depth_ >= options_.max_depth) [[unlikely]] {
             fail("nesting deeper than " + std::to_string(options_.max_depth) + " levels");
         }
+    }
+
+    // Opens a frame for the container in `slot` (open_array and open_map checked the depth).
+    msgpack_frame& push_frame(value& slot, std::uint32_t n, bool is_map) {
         std::uint8_t in_parent = 0;
         if (top_ != nullptr && top_->m != nullptr) in_parent = top_->have_key ? 2 : 1;
         value* where = &slot;

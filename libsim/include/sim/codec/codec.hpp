@@ -24,6 +24,13 @@ struct codec_options {
     serializer_table serializers;
     /// Deepest nesting of arrays and maps accepted when decoding and encoding (128, as
     /// serde_json). Deeper input is a `serialization_error`, never a stack overflow.
+    ///
+    /// What a level is, for every reader and writer of every codec: each array and each map is
+    /// one level, empty or not (`[]` is one level, `[[]]` and `[{}]` two, `[[1]]` two); scalars,
+    /// strings and bytes are none; a map's keys sit one level below the map, like its values; an
+    /// object counts as the envelope map it is sent as. So a value is accepted exactly when no
+    /// chain of containers in it is longer than `max_depth`, and whatever a decoder accepts
+    /// every encoder can write again, as far as depth goes.
     std::size_t max_depth = 128;
     /// Largest payload a compressing codec inflates to; larger claims are rejected up front.
     std::size_t max_size = std::size_t{64} << 20;
