@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <sim/codec/codec.hpp>
+#include <sim/codec/logical.hpp>
 #include <sim/core/error.hpp>
 
 namespace sim_fuzz {
@@ -43,9 +44,9 @@ inline std::span<const std::byte> as_bytes(const std::uint8_t* data, std::size_t
 /// round trip: `c` re-encodes it without error (every decoded value is encodable in its own
 /// format: JSON keys are strings, msgpack integers fit 64 bits, strings are valid UTF-8), the
 /// result decodes to an equal value, and encoding that gives the same bytes again (encoders write
-/// one canonical form). `verify` does the second decode: the same format as `c` but with the
-/// default size limit, because re-encoding may legitimately grow a value past a small
-/// `max_size` (msgpack float32 becomes float64).
+/// one canonical form); and it has a logical JSON form. `verify` does the second decode: the
+/// same format as `c` but with the default size limit, because re-encoding may legitimately grow
+/// a value past a small `max_size` (msgpack float32 becomes float64).
 inline void check_round_trip(sim::codec& c, sim::codec& verify, std::span<const std::byte> input) {
     sim::value decoded;
     try {
@@ -82,6 +83,14 @@ inline void check_round_trip(sim::codec& c, sim::codec& verify, std::span<const 
     if (encoded_again.view() != encoded.view()) {
         fail("encode(decode(encode(v))) != encode(v): the encoding is not canonical",
              "value: " + show(decoded));
+    }
+
+    // What sim-frame decode prints: every decoded value has a logical form, however deep it is
+    // within max_depth (the notation's markers nest deeper than the value).
+    try {
+        (void)sim::to_logical_json(decoded);
+    } catch (const sim::serialization_error& e) {
+        fail("a decoded value has no logical JSON form", std::string(e.what()));
     }
 }
 

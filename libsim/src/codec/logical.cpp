@@ -139,13 +139,28 @@ value from_logical(const value& logical) {
     }
 }
 
+namespace {
+
+// The notation nests deeper than the value it stands for: a map with a non-string key, one level
+// of the value, is three levels of notation ({"$map": [[key, value], ...]}), and bytes, odd
+// floats and big integers, no level at all, are one ({"$bytes": ...}). So the JSON of a value
+// within codec_options::max_depth levels nests at most 3 x max_depth + 1 levels, and the JSON
+// codec of the notation allows that much: whatever a decoder accepts can be shown, and read back.
+codec_options notation_options() {
+    codec_options options{.decode_envelopes = false};
+    options.max_depth = 3 * options.max_depth + 1;
+    return options;
+}
+
+}  // namespace
+
 std::string to_logical_json(const value& v) {
-    json_codec json(codec_options{.decode_envelopes = false});
+    json_codec json(notation_options());
     return std::string(json.encode(to_logical(v)).view());
 }
 
 value from_logical_json(std::string_view text) {
-    json_codec json(codec_options{.decode_envelopes = false});
+    json_codec json(notation_options());
     return from_logical(json.decode(text));
 }
 

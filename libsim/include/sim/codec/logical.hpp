@@ -17,9 +17,13 @@ value to_logical(const value& v);
 /// The value a logical form stands for. Throws `sim::serialization_error` for a malformed marker.
 value from_logical(const value& logical);
 
-/// `to_logical` written as JSON (Python's json.dumps conventions).
+/// `to_logical` written as JSON (Python's json.dumps conventions). Any value within
+/// `codec_options::max_depth` levels can be written, although the markers nest deeper than the
+/// value (a `$map` is three levels of JSON for one of the value): the JSON may nest up to
+/// 3 x max_depth + 1 levels.
 std::string to_logical_json(const value& v);
-/// Parses JSON and applies `from_logical`.
+/// Parses JSON (up to 3 x max_depth + 1 levels deep, as `to_logical_json` writes) and applies
+/// `from_logical`.
 value from_logical_json(std::string_view text);
 
 }  // namespace sim
