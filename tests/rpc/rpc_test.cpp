@@ -3,6 +3,7 @@
 #include <boost/fiber/operations.hpp>
 
 #include <sim/rpc/connection.hpp>
+#include <sim/runtime/use_fiber.hpp>
 
 #include "rpc/vector_services.hpp"
 #include "support/net.hpp"
@@ -181,11 +182,19 @@ TEST_CASE("malformed requests get an answer, and a failing handler harms nothing
 }
 
 TEST_CASE("1,000 concurrent calls whose replies come back out of order", "[rpc]") {
+    // The server holds every call until all 1,000 are in, then the test releases them last
+    // first, one at a time, each after the previous reply has reached its caller: the order of
+    // the replies is the test's, not that of sleeps racing on a loaded machine.
     sim::runtime rt;
     rt.run([&] {
         sim::rpc::router root;
-        root.expose("later", [](int i) {
-            boost::this_fiber::sleep_for(std::chrono::microseconds((1000 - i) * 20));
+        std::vector<sim::detail::fiber_waiter*> held(1000, nullptr);
+        std::size_t arrived = 0;
+        root.expose("later", [&](int i) {
+            sim::detail::fiber_waiter gate;
+            held.at(static_cast<std::size_t>(i)) = &gate;
+            ++arrived;
+            gate.wait();
             return i;
         });
         auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root, {}, {.codec = "msgpack"});
@@ -199,9 +208,18 @@ TEST_CASE("1,000 concurrent calls whose replies come back out of order", "[rpc]"
                 finished.push_back(i);
             });
         }
-        REQUIRE(sim_test::eventually([&] { return finished.size() == 1000; }, 30s));
+        REQUIRE(sim_test::eventually([&] { return arrived == 1000; }, 30s));
+        CHECK(finished.empty());
+        for (int i = 999; i >= 0; --i) {
+            held[static_cast<std::size_t>(i)]->wake();
+            const std::size_t want = static_cast<std::size_t>(1000 - i);
+            REQUIRE(sim_test::eventually([&] { return finished.size() == want; }, 30s));
+        }
         CHECK(correct == 1000);
-        CHECK(finished.front() > finished.back());  // the last call finished first
+        std::vector<int> last_first(1000);
+        for (int i = 0; i < 1000; ++i)
+            last_first[static_cast<std::size_t>(i)] = 999 - i;
+        CHECK(finished == last_first);
     });
 }
 
