@@ -251,3 +251,34 @@ TEST_CASE("a coordinated container calls a container outside the coordination",
         CHECK(got == std::vector<std::pair<double, double>>{{1, 1001}, {2, 1002}});
     });
 }
+
+TEST_CASE("a step whose container does not answer fails at the step timeout, naming it",
+          "[coordinator]") {
+    sim::container_thread x("tcp://127.0.0.1:0", coordinated("X")),
+        y("tcp://127.0.0.1:0", coordinated("Y"));
+    y.invoke([&](sim::container& c) { c.spawn<sim_test::recorder>(); });
+    sim::runtime rt;
+    rt.run([&] {
+        sim::coordinator coord({x.base_url(), y.base_url()}, {.step_timeout = 300ms});
+        CHECK(coord.step(0) == std::nullopt);
+        // Y's thread is kept busy (as by an agent that never yields) until the test lets go.
+        std::atomic<bool> let_go{false};
+        auto busy = y.async([&let_go](sim::container&) {
+            const auto cap = std::chrono::steady_clock::now() + 30s;
+            while (!let_go.load() && std::chrono::steady_clock::now() < cap) {
+            }
+        });
+        std::string what;
+        try {
+            coord.step(1);
+        } catch (const sim::timeout_error& e) {
+            what = e.what();
+        }
+        let_go = true;
+        busy.get();
+        CHECK_THAT(what, Catch::Contains("step to 1") && Catch::Contains("within 300 ms") &&
+                             Catch::Contains(y.base_url().substr(0, y.base_url().size() - 1) +
+                                             " did not answer clock/begin") &&
+                             Catch::Contains("sent 0, received 0, held 0"));
+    });
+}

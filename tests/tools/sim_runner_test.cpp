@@ -206,3 +206,82 @@ TEST_CASE("a plugin that cannot be loaded is a clear error", "[tools][sim-runner
     CHECK(no_entry.err.find("has no entry point: define it with SIM_AGENT_PLUGIN") !=
           std::string::npos);
 }
+
+namespace {
+
+// Processes whose command line holds `word`.
+std::vector<int> processes_with(const std::string& word) {
+    std::vector<int> found;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        const std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmd = slurp(e.path() / "cmdline");
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        if (cmd.find(word) != std::string::npos) found.push_back(std::stoi(name));
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("a run whose container hangs ends at Ctrl-C or SIGTERM, with complete recordings",
+          "[tools][sim-runner]") {
+    // From t=5 the spinner keeps its container's thread busy for two minutes: the step to 5
+    // waits on a container that cannot answer, longer than the step timeout (60 s). A stop must
+    // abandon that wait, not sit it out, and leave no container process behind.
+    const bool in_process = GENERATE(false, true);
+    const int sig = in_process ? SIGTERM : SIGINT;
+    CAPTURE(in_process, sig);
+    sim_test::temp_dir dir;
+    const std::string name = "stuck" + std::to_string(::getpid()) + (in_process ? "p" : "t");
+    const fs::path file = dir.file("stuck.yaml");
+    std::ofstream(file) << "name: stuck\nseed: 1\n"
+                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 1000, "
+                           "step: 1}\n"
+                           "containers:\n  - {name: "
+                        << name << ", process: " << (in_process ? "true" : "false")
+                        << "}\n"
+                           "agents:\n  - {type: spinner, count: 1, params: {at: 5, hold: 120}}\n"
+                           "record:\n  - {agents: spinner, observe: [steps], to: steps.csv}\n";
+    const fs::path out = dir.file("out");
+    sim_test::child_process p({SIM_RUNNER_EXE, "run", file.string(), "--out", out.string(),
+                               "--quiet", "--plugin", SIM_STUCK_AGENTS});
+    // The step to 4 is recorded (each step is flushed as it ends); the step to 5 hangs.
+    REQUIRE(sim_test::eventually(
+        [&] { return slurp(out / "steps.csv").find("\n4,") != std::string::npos; },
+        std::chrono::seconds(30)));
+    ::kill(p.pid(), sig);
+    // Well within the step timeout and the two minutes of spinning.
+    REQUIRE(p.wait(std::chrono::seconds(20)) == 130);
+    const std::string csv = slurp(out / "steps.csv");
+    REQUIRE(!csv.empty());
+    CHECK(csv.back() == '\n');
+    CHECK(csv.find("\n5,") == std::string::npos);  // the step to 5 never ended
+    CHECK(slurp(out / "summary.json").find("\"interrupted\": true") != std::string::npos);
+    CHECK(processes_with("--name " + name).empty());
+}
+
+TEST_CASE("container processes end when their runner is killed", "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    const std::string name = "lifeline" + std::to_string(::getpid());
+    const fs::path file = dir.file("stuck.yaml");
+    std::ofstream(file) << "name: stuck\nseed: 1\n"
+                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 1000, "
+                           "step: 1}\n"
+                           "containers:\n  - {name: "
+                        << name
+                        << ", process: true}\n"
+                           "agents:\n  - {type: spinner, count: 1, params: {at: 5, hold: 120}}\n"
+                           "record:\n  - {agents: spinner, observe: [steps], to: steps.csv}\n";
+    const fs::path out = dir.file("out");
+    sim_test::child_process p({SIM_RUNNER_EXE, "run", file.string(), "--out", out.string(),
+                               "--quiet", "--plugin", SIM_STUCK_AGENTS});
+    REQUIRE(sim_test::eventually(
+        [&] { return slurp(out / "steps.csv").find("\n4,") != std::string::npos; },
+        std::chrono::seconds(30)));
+    REQUIRE(processes_with("--name " + name).size() == 1);
+    ::kill(p.pid(), SIGKILL);  // no chance to stop its containers
+    CHECK(p.wait() == 128 + SIGKILL);
+    CHECK(sim_test::eventually([&] { return processes_with("--name " + name).empty(); },
+                               std::chrono::seconds(10)));
+}

@@ -37,8 +37,21 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 
+// The first SIGINT/SIGTERM asks the run to stop: it ends after the current step, or abandons
+// a wait that hangs (within a second). Should it still not end, an alarm ends the process a few
+// seconds later, as does a second signal at once; the recordings hold every step that ended
+// (they are flushed step by step) and container processes end with their lifeline.
+constexpr unsigned forced_exit_seconds = 3;
+
+extern "C" void on_forced_exit(int) {
+    constexpr char said[] = "sim-runner: the run did not end after the signal; exiting\n";
+    (void)!::write(STDERR_FILENO, said, sizeof said - 1);
+    ::_exit(130);
+}
+
 extern "C" void on_signal(int) {
-    interrupted.store(true);
+    if (interrupted.exchange(true)) on_forced_exit(0);
+    ::alarm(forced_exit_seconds);
 }
 
 std::string human_duration(double seconds) {
@@ -238,6 +251,10 @@ int main(int argc, char** argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    struct sigaction alarm_action {};
+    alarm_action.sa_handler = on_forced_exit;
+    sigemptyset(&alarm_action.sa_mask);
+    sigaction(SIGALRM, &alarm_action, nullptr);
 
     sim::run_summary summary;
     try {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
 #include <sim/clock/real_clock.hpp>
@@ -671,31 +672,58 @@ void container::shutdown() noexcept {
 
 // ---- container_thread -------------------------------------------------------------------------
 
+namespace {
+// Container threads that did not answer their shutdown stay until the process ends; held here,
+// reachable, so that leak checkers do not take them for leaks and nothing destroys them under
+// their running thread.
+void keep_abandoned(std::unique_ptr<sim::runtime> rt, std::unique_ptr<container> c) {
+    struct abandoned {
+        std::unique_ptr<sim::runtime> rt;
+        std::unique_ptr<container> c;
+    };
+    static std::mutex mutex;
+    static auto* kept = new std::vector<abandoned>();  // never destroyed, on purpose
+    std::lock_guard lock(mutex);
+    kept->push_back({std::move(rt), std::move(c)});
+}
+}  // namespace
+
 container_thread::container_thread(std::string address, container_options options)
-    : rt_([&] {
+    : rt_(std::make_unique<sim::runtime>([&] {
           runtime_options o = options.runtime;
           if (!options.name.empty()) o.name = options.name.substr(0, 15);
           return o;
-      }()) {
-    rt_.start();
+      }())),
+      name_(options.name.empty() ? address : options.name) {
+    rt_->start();
     try {
-        rt_.invoke([&] { container_ = std::make_unique<container>(address, std::move(options)); });
+        rt_->invoke([&] { container_ = std::make_unique<container>(address, std::move(options)); });
     } catch (...) {
-        rt_.stop();
-        rt_.join();
+        rt_->stop();
+        rt_->join();
         throw;
     }
     base_url_ = container_->base_url();
 }
 
 container_thread::~container_thread() {
-    try {
-        rt_.invoke([&] { container_.reset(); });
-    } catch (const std::exception& e) {
-        log::get("agent")->error("container thread: {}", e.what());
+    auto done = rt_->async([this] { container_.reset(); });
+    if (done.wait_for(shutdown_timeout) != boost::fibers::future_status::ready) {
+        // Its thread is busy for good (or waits on something that never comes): joining it would
+        // hang the owner. The thread, its runtime and the container stay as they are.
+        log::get("agent")->error(
+            "container thread {}: no answer to the shutdown within {} ms; leaving it running",
+            name_, shutdown_timeout.count());
+        keep_abandoned(std::move(rt_), std::move(container_));
+        return;
     }
-    rt_.stop();
-    rt_.join();
+    try {
+        done.get();
+    } catch (const std::exception& e) {
+        log::get("agent")->error("container thread {}: {}", name_, e.what());
+    }
+    rt_->stop();
+    rt_->join();
 }
 
 }  // namespace sim

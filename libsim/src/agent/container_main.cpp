@@ -1,5 +1,8 @@
 #include <sim/agent/container_main.hpp>
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -35,6 +38,10 @@ int container_main(int argc, char** argv, const agent_registry& types) {
     app.add_flag("--hold-starts", hold_starts,
                  "agents' own fibers wait until container/release_starts is called (a scenario "
                  "runner wires all agents first)");
+    int parent = 0;
+    app.add_option("--parent", parent,
+                   "the process id of whoever started it: the container ends when that process "
+                   "does, however it ends (no orphan survives a killed runner)");
     std::string types_list;
     for (const auto& t : types.types())
         types_list += (types_list.empty() ? "" : ", ") + t;
@@ -44,6 +51,12 @@ int container_main(int argc, char** argv, const agent_registry& types) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    }
+    if (parent > 0) {
+        // SIGKILL: nobody waits for a graceful end any more, and a container whose thread is
+        // busy would not handle a catchable signal.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) return 1;  // the parent ended before the lifeline was set
     }
     if (virtual_opt->count() > 0) options.clock = virtual_time{start, init_time};
     try {

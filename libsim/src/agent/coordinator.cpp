@@ -58,11 +58,29 @@ coordinator::coordinator(std::vector<std::string> containers, coordinator_option
 
 std::vector<coordinator::report> coordinator::wave() {
     std::vector<report> out(links_.size());
-    for_all(links_.size(), [&](std::size_t i) {
-        out[i] = parse(links_[i].remote().call("clock/settle", until_));
-    });
+    for_all(links_.size(), [&](std::size_t i) { out[i] = ask(i, "clock/settle"); });
     ++stats_.waves;
     return out;
+}
+
+coordinator::report coordinator::ask(std::size_t i, const char* method) {
+    try {
+        return method == std::string_view("clock/begin")
+                   ? parse(links_[i].remote().call(method, time_, until_))
+                   : parse(links_[i].remote().call(method, until_));
+    } catch (const timeout_error&) {
+        throw timeout_error(urls_[i] + " did not answer " + method);
+    }
+}
+
+void coordinator::abort() noexcept {
+    for (rpc::connection& link : links_) {
+        try {
+            link.close();
+        } catch (const std::exception&) {
+            // Closed already, or failing to close: either way it carries no step any more.
+        }
+    }
 }
 
 coordinator::report coordinator::parse(const value& v) {
@@ -78,10 +96,29 @@ coordinator::report coordinator::parse(const value& v) {
 
 std::optional<double> coordinator::step(double t) {
     until_ = deadline(options_.step_timeout);
+    time_ = t;
     std::vector<report> now(links_.size());
-    for_all(links_.size(), [&](std::size_t i) {
-        now[i] = parse(links_[i].remote().call("clock/begin", t, until_));
-    });
+    // The counts of each container's last answer, for the error of a step that times out.
+    auto counts = [&] {
+        std::string detail;
+        for (std::size_t i = 0; i < now.size(); ++i) {
+            detail += "; " + urls_[i] + ": sent " + std::to_string(now[i].counts.sent) +
+                      ", received " + std::to_string(now[i].counts.received) + ", held " +
+                      std::to_string(now[i].counts.held);
+        }
+        return detail;
+    };
+    try {
+        return run_step(now);
+    } catch (const timeout_error& e) {
+        throw timeout_error("step to " + std::to_string(t) + " not over within " +
+                            std::to_string(options_.step_timeout.count()) + " ms: " + e.what() +
+                            " (last counts" + counts() + ")");
+    }
+}
+
+std::optional<double> coordinator::run_step(std::vector<report>& now) {
+    for_all(links_.size(), [&](std::size_t i) { now[i] = ask(i, "clock/begin"); });
     ++stats_.waves;
     std::vector<report> before;
     for (;;) {
@@ -113,24 +150,16 @@ std::optional<double> coordinator::step(double t) {
             // Deliver what is held, each container in canonical order, and settle again.
             ++stats_.rounds;
             for_all(links_.size(), [&](std::size_t i) {
-                now[i] = now[i].counts.held > 0
-                             ? parse(links_[i].remote().call("clock/deliver", until_))
-                             : parse(links_[i].remote().call("clock/settle", until_));
+                now[i] = ask(i, now[i].counts.held > 0 ? "clock/deliver" : "clock/settle");
             });
             ++stats_.waves;
             before.clear();
             continue;
         }
         if (until_.expired()) {
-            std::string detail;
-            for (std::size_t i = 0; i < now.size(); ++i) {
-                detail += "; " + urls_[i] + ": sent " + std::to_string(now[i].counts.sent) +
-                          ", received " + std::to_string(now[i].counts.received) + ", held " +
-                          std::to_string(now[i].counts.held);
-            }
-            throw timeout_error("step to " + std::to_string(t) + " not quiet by its deadline: " +
+            throw timeout_error("the containers are not quiet: " +
                                 std::to_string(total.sent - std::min(total.sent, total.received)) +
-                                " messages never arrived" + detail);
+                                " messages never arrived");
         }
         before = std::move(now);
         now = wave();

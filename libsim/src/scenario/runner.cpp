@@ -232,6 +232,29 @@ std::string local_name(const scenario& s, const scenario_container& c) {
 
 // ---- where containers run -----------------------------------------------------------------------
 
+// How long the runner waits on its containers, and whether it has been told to stop. A stop is
+// honoured between steps; a wait that is still going `grace` after the stop was first seen is
+// abandoned, so that a run that hangs still ends within a second of Ctrl-C.
+struct run_control {
+    const std::atomic<bool>* stop = nullptr;
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    std::chrono::milliseconds grace{300};
+    mutable std::optional<clock_type::time_point> stop_seen;
+
+    bool stopped() const noexcept { return stop != nullptr && stop->load(); }
+    bool abandon() const {
+        if (!stopped()) return false;
+        const auto now = clock_type::now();
+        if (!stop_seen) stop_seen = now;
+        return now - *stop_seen >= grace;
+    }
+};
+
+// A wait given up because the run was told to stop: the run ends as interrupted, not failed.
+struct run_abandoned : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // One agent to make: its type, its arguments, the id the plan gave it.
 struct spawn_request {
     std::string type;
@@ -254,6 +277,9 @@ class host {
                                                     const std::vector<std::string>& names) = 0;
     virtual std::pair<std::uint64_t, std::uint64_t> stats() = 0;  // calls served, wake-ups
     virtual void shut_down() = 0;
+    /// The run must end now (a signal while a wait hangs): fail every wait on this container at
+    /// once and shut it down without asking it.
+    virtual void abort() noexcept = 0;
 };
 
 [[noreturn]] void cannot_make(const spawn_request& r, const std::string& why) {
@@ -263,32 +289,37 @@ class host {
 
 class thread_host final : public host {
   public:
-    thread_host(const std::string& address, container_options o) : thread_(address, std::move(o)) {
-        thread_.invoke([](container& c) { c.hold_starts(); });
+    thread_host(const std::string& address, container_options o, const run_control& control)
+        : control_(control), thread_(address, std::move(o)) {
+        wait("holding its agents' starts", thread_.async([](container& c) { c.hold_starts(); }));
     }
     const std::string& base_url() const override { return thread_.base_url(); }
     std::size_t first_id() const override { return 0; }
     void spawn(std::vector<spawn_request>& requests) override {
-        thread_.invoke([&](container& c) {
-            for (auto& r : requests) {
-                try {
-                    agent& made = types_->spawn(c, r.type, {}, std::move(r.kwargs));
-                    if (made.id() != r.id) throw std::logic_error("agent ids out of plan");
-                } catch (const sim::error& e) {
-                    cannot_make(r, e.what());
-                }
-            }
-        });
+        wait("making its agents",
+             thread_.async([types = types_, requests = std::move(requests)](container& c) mutable {
+                 for (auto& r : requests) {
+                     try {
+                         agent& made = types->spawn(c, r.type, {}, std::move(r.kwargs));
+                         if (made.id() != r.id) throw std::logic_error("agent ids out of plan");
+                     } catch (const sim::error& e) {
+                         cannot_make(r, e.what());
+                     }
+                 }
+             }));
     }
     std::vector<std::string> observables(const std::string& id) override {
-        return thread_.invoke([&](container& c) { return c.find(id)->observables(); });
+        return wait("naming its observables", thread_.async([id](container& c) {
+            agent* a = c.find(id);
+            return a != nullptr ? a->observables() : std::vector<std::string>{};
+        }));
     }
     void release_starts() override {
-        thread_.invoke([](container& c) { c.release_starts(); });
+        wait("starting its agents", thread_.async([](container& c) { c.release_starts(); }));
     }
     std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
                                             const std::vector<std::string>& names) override {
-        return thread_.invoke([&](container& c) {
+        return wait("being observed", thread_.async([ids, names](container& c) {
             std::vector<std::vector<value>> rows;
             rows.reserve(ids.size());
             for (const auto& id : ids) {
@@ -299,18 +330,38 @@ class thread_host final : public host {
                 rows.push_back(std::move(row));
             }
             return rows;
-        });
+        }));
     }
     std::pair<std::uint64_t, std::uint64_t> stats() override {
-        return thread_.invoke([](container& c) {
+        return wait("counting", thread_.async([](container& c) {
             return std::pair<std::uint64_t, std::uint64_t>(c.calls_served(),
                                                            c.virtual_clock().wakeups());
-        });
+        }));
     }
     void shut_down() override {}
+    void abort() noexcept override {
+        // The container's thread may be the one that hangs: do not wait long for it.
+        thread_.shutdown_timeout = std::chrono::milliseconds(200);
+    }
     const agent_registry* types_ = nullptr;
 
   private:
+    // Waits for the container's thread, in slices, so that a stop is seen while it waits.
+    template <class R>
+    R wait(const char* what, boost::fibers::future<R> done) {
+        const auto until = clock_type::now() + control_.timeout;
+        while (done.wait_for(std::chrono::milliseconds(20)) !=
+               boost::fibers::future_status::ready) {
+            if (control_.abandon()) throw run_abandoned(thread_.name() + " hangs " + what);
+            if (clock_type::now() >= until) {
+                throw timeout_error(fmt::format("container {} did not finish {} within {} ms",
+                                                thread_.name(), what, control_.timeout.count()));
+            }
+        }
+        return done.get();
+    }
+
+    const run_control& control_;
     container_thread thread_;
 };
 
@@ -319,13 +370,15 @@ class thread_host final : public host {
 class process_host final : public host {
   public:
     process_host(const std::vector<std::string>& command, const scenario_container& spec,
-                 const std::string& address, const scenario& s, std::uint64_t seed) {
+                 const std::string& address, const scenario& s, std::uint64_t seed,
+                 const run_control& control)
+        : control_(control) {
         std::vector<std::string> argv = command;
         for (const std::string& a :
              {std::string("--address"), address, std::string("--name"), spec.name,
               std::string("--codec"), spec.codec, std::string("--virtual"), s.clock.start,
               std::string("--seed"), std::to_string(seed), std::string("--coordinated"),
-              std::string("--hold-starts")})
+              std::string("--hold-starts"), std::string("--parent"), std::to_string(::getpid())})
             argv.push_back(a);
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -415,14 +468,21 @@ class process_host final : public host {
     }
     void shut_down() override {
         if (pid_ < 0) return;
+        if (aborted_) {
+            kill_now();
+            return;
+        }
         try {
-            conn_.remote().call("agents/0/stop");
+            conn_.remote().call("agents/0/stop",
+                                deadline(control_.stopped() ? std::chrono::milliseconds(500)
+                                                            : std::chrono::milliseconds(2000)));
         } catch (const std::exception&) {
-            // Gone already: reaped below.
+            // Gone already, or not answering: reaped or killed below.
         }
         conn_.close();
         // It exits once the reply has gone; a container that hangs is killed after a while.
-        const auto until = clock_type::now() + std::chrono::seconds(10);
+        const auto until = clock_type::now() + (control_.stopped() ? std::chrono::seconds(1)
+                                                                   : std::chrono::seconds(10));
         int status = 0;
         while (::waitpid(pid_, &status, WNOHANG) == 0) {
             if (clock_type::now() > until) {
@@ -432,6 +492,14 @@ class process_host final : public host {
             boost::this_fiber::sleep_for(std::chrono::milliseconds(2));
         }
         pid_ = -1;
+    }
+    void abort() noexcept override {
+        aborted_ = true;
+        try {
+            conn_.close();  // fails the calls that wait on it
+        } catch (const std::exception&) {
+            // Closed already.
+        }
     }
 
   private:
@@ -443,6 +511,8 @@ class process_host final : public host {
         pid_ = -1;
     }
 
+    const run_control& control_;
+    bool aborted_ = false;
     pid_t pid_ = -1;
     std::string base_url_;
     rpc::connection conn_;
@@ -480,8 +550,31 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
     std::vector<std::unique_ptr<host>> hosts;
     std::vector<std::unique_ptr<recording>> recordings;
     std::exception_ptr failure;
+    run_control control;
+    control.stop = options.stop;
+    coordinator* stepping = nullptr;
     sim::runtime rt({.name = "sim-runner"});
     rt.run([&] {
+        // Watches for a stop while the run waits on its containers: one that is not honoured
+        // within the grace period (a step or a container that hangs) fails those waits at once.
+        detail::fiber_waiter* watching = nullptr;
+        sim::spawn([&] {
+            detail::fiber_waiter over;
+            watching = &over;
+            while (!over.wait_until(clock_type::now() + std::chrono::milliseconds(20))) {
+                if (!control.abandon()) continue;
+                log::get("scenario")
+                    ->warn("{}: stopping: abandoning the waits on its containers", s.name);
+                if (stepping != nullptr) stepping->abort();
+                for (auto& h : hosts)
+                    h->abort();
+                break;
+            }
+            watching = nullptr;
+        });
+        auto stop_watching = [&] {
+            if (watching != nullptr) watching->wake();
+        };
         try {
             // ---- containers
             // ------------------------------------------------------------------------
@@ -494,7 +587,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 try {
                     if (spec.process) {
                         hosts.push_back(std::make_unique<process_host>(
-                            options.container_command, spec, address, s, summary.seed));
+                            options.container_command, spec, address, s, summary.seed, control));
                     } else {
                         container_options o;
                         o.name = spec.name;
@@ -506,7 +599,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                             o.channel.transport.tls =
                                 tls_options{spec.tls_ca, spec.tls_cert, spec.tls_key};
                         }
-                        auto h = std::make_unique<thread_host>(address, std::move(o));
+                        auto h = std::make_unique<thread_host>(address, std::move(o), control);
                         h->types_ = &types;
                         hosts.push_back(std::move(h));
                     }
@@ -685,7 +778,13 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             co.channel.codec = first.codec;
             if (!first.tls_ca.empty())
                 co.channel.transport.tls = tls_options{first.tls_ca, first.tls_cert, first.tls_key};
+            co.step_timeout = control.timeout;
             coordinator coord(urls, co);
+            stepping = &coord;
+            struct forget_guard {
+                coordinator*& c;
+                ~forget_guard() { c = nullptr; }
+            } forget{stepping};
             auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
             // Real time: the step to t starts at wall time t / factor after the first; a step that
             // cannot start on time starts late, and the lateness is what the summary reports.
@@ -724,6 +823,9 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                 ++summary.steps;
                 summary.sim_time = t;
                 sample(t);
+                // Step by step: whatever ends the run later, each file ends with a whole step.
+                for (auto& rec : recordings)
+                    rec->flush();
                 if (options.progress) {
                     run_progress p;
                     p.time = t;
@@ -762,9 +864,18 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             for (auto& rec : recordings)
                 rec->flush();
             std::tie(summary.messages, summary.wakeups) = totals();
+        } catch (const run_abandoned& e) {
+            summary.interrupted = true;
+            log::get("scenario")->warn("{}: stopped while {}", s.name, e.what());
         } catch (...) {
-            failure = std::current_exception();
+            if (control.stopped() && control.stop_seen) {
+                // A wait failed because the stop abandoned it: the run was interrupted.
+                summary.interrupted = true;
+            } else {
+                failure = std::current_exception();
+            }
         }
+        stop_watching();
         for (auto& rec : recordings)
             rec->flush();
         for (auto& h : hosts)

@@ -219,18 +219,33 @@ class container {
 class container_thread {
   public:
     container_thread(std::string address, container_options options = {});
+    /// Shuts the container down on its thread and stops the thread. Waits at most
+    /// `shutdown_timeout`: a container thread that does not answer by then (an agent that never
+    /// yields) is logged and left running, so that the owner is not held up for good.
     ~container_thread();
     /// Runs `f(container&)` on the container's thread and returns its result.
     template <class F>
     auto invoke(F&& f) {
-        return rt_.invoke([&]() -> decltype(auto) { return f(*container_); });
+        return rt_->invoke([&]() -> decltype(auto) { return f(*container_); });
+    }
+    /// Runs `f(container&)` on the container's thread and returns a future of its result, for
+    /// a wait with a bound. `f` is moved there and must own what it uses.
+    template <class F>
+    auto async(F&& f) {
+        return rt_->async(
+            [this, f = std::forward<F>(f)]() mutable -> decltype(auto) { return f(*container_); });
     }
     const std::string& base_url() const noexcept { return base_url_; }
+    const std::string& name() const noexcept { return name_; }
+
+    std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(10)};
 
   private:
-    sim::runtime rt_;
+    // Owned, and released (leaked) only when the thread does not answer the shutdown.
+    std::unique_ptr<sim::runtime> rt_;
     std::unique_ptr<container> container_;
     std::string base_url_;
+    std::string name_;
 };
 
 // ---- implementation ---------------------------------------------------------------------------

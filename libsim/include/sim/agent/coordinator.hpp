@@ -40,6 +40,9 @@ class coordinator {
 
     /// Moves every container to `t` and runs them until globally quiet; returns the next event.
     std::optional<double> step(double t);
+    /// Closes the control connections: a step in progress, and every later one, fails at once
+    /// with `sim::connection_closed`. For a run that must end now (a signal) while a step waits.
+    void abort() noexcept;
     const coordinator_stats& stats() const noexcept { return stats_; }
 
   private:
@@ -48,6 +51,8 @@ class coordinator {
         std::optional<double> next;
     };
     std::vector<report> wave();
+    std::optional<double> run_step(std::vector<report>& now);
+    report ask(std::size_t i, const char* method);
     static report parse(const value& v);
 
     coordinator_options options_;
@@ -55,6 +60,7 @@ class coordinator {
     std::vector<rpc::connection> links_;
     coordinator_stats stats_;
     deadline until_;
+    double time_ = 0;
 };
 
 }  // namespace sim

@@ -183,6 +183,12 @@ class runtime {
     /// thread that attached it waits there while the fiber and I/O run).
     template <class F>
     std::invoke_result_t<F&> run_in_fiber(F&& f);
+    /// Runs `f` in a new fiber of this runtime and returns a future of its result (or
+    /// exception), so that the caller can wait with a bound (`wait_for`, `wait_until`). `f` is
+    /// moved into the fiber and must own what it uses: a caller that stops waiting may be gone
+    /// when it runs. Thread-safe.
+    template <class F>
+    boost::fibers::future<std::invoke_result_t<std::decay_t<F>&>> async(F&& f);
 
     boost::asio::io_context& io() noexcept { return io_; }
     const runtime_options& options() const noexcept { return options_; }
@@ -291,6 +297,22 @@ std::invoke_result_t<F&> runtime::invoke(F&& f) {
     return run_in_fiber(f);
 }
 
+namespace detail {
+template <class R, class F>
+void fulfil(boost::fibers::promise<R>& promise, F& f) noexcept {
+    try {
+        if constexpr (std::is_void_v<R>) {
+            f();
+            promise.set_value();
+        } else {
+            promise.set_value(f());
+        }
+    } catch (...) {
+        promise.set_exception(std::current_exception());
+    }
+}
+}  // namespace detail
+
 template <class F>
 std::invoke_result_t<F&> runtime::run_in_fiber(F&& f) {
     using result = std::invoke_result_t<F&>;
@@ -298,19 +320,17 @@ std::invoke_result_t<F&> runtime::run_in_fiber(F&& f) {
     // may return (and unwind its stack) while set_value is still finishing on the other thread.
     auto promise = std::make_shared<boost::fibers::promise<result>>();
     auto future = promise->get_future();
-    spawn([promise, &f]() {
-        try {
-            if constexpr (std::is_void_v<result>) {
-                f();
-                promise->set_value();
-            } else {
-                promise->set_value(f());
-            }
-        } catch (...) {
-            promise->set_exception(std::current_exception());
-        }
-    });
+    spawn([promise, &f]() { detail::fulfil(*promise, f); });
     return future.get();
+}
+
+template <class F>
+boost::fibers::future<std::invoke_result_t<std::decay_t<F>&>> runtime::async(F&& f) {
+    using result = std::invoke_result_t<std::decay_t<F>&>;
+    auto promise = std::make_shared<boost::fibers::promise<result>>();
+    auto future = promise->get_future();
+    spawn([promise, f = std::forward<F>(f)]() mutable { detail::fulfil(*promise, f); });
+    return future;
 }
 
 template <class F>
