@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 #include <boost/fiber/operations.hpp>
@@ -300,4 +303,27 @@ TEST_CASE("destroying a container ends its agents' fibers and closes its connect
         REQUIRE(sim_test::eventually([&] { return seen.closed(); }));
         peer.reset();
     });
+}
+
+TEST_CASE("a container thread that does not answer its shutdown does not hold up its owner",
+          "[agent]") {
+    // Its thread is kept busy (an agent that never yields) past the destructor's bound: the
+    // destructor returns, the thread is left to finish, and then ends the container by itself.
+    auto let_go = std::make_shared<std::atomic<bool>>(false);
+    auto spinning = std::make_shared<std::atomic<bool>>(false);
+    {
+        sim::container_thread t("local://busy-on-shutdown");
+        t.shutdown_timeout = std::chrono::milliseconds(50);
+        t.async([let_go, spinning](sim::container&) {
+            *spinning = true;
+            const auto cap = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (!let_go->load() && std::chrono::steady_clock::now() < cap) {
+            }
+            *spinning = false;
+        });
+        REQUIRE(sim_test::eventually([&] { return spinning->load(); }));
+    }
+    CHECK(spinning->load());  // the destructor returned while the thread was still busy
+    *let_go = true;
+    CHECK(sim_test::eventually([&] { return !spinning->load(); }));
 }

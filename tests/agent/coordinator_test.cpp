@@ -262,10 +262,14 @@ TEST_CASE("a step whose container does not answer fails at the step timeout, nam
         sim::coordinator coord({x.base_url(), y.base_url()}, {.step_timeout = 300ms});
         CHECK(coord.step(0) == std::nullopt);
         // Y's thread is kept busy (as by an agent that never yields) until the test lets go.
-        std::atomic<bool> let_go{false};
-        auto busy = y.async([&let_go](sim::container&) {
+        auto let_go = std::make_shared<std::atomic<bool>>(false);
+        struct release {
+            std::shared_ptr<std::atomic<bool>> flag;
+            ~release() { *flag = true; }
+        } on_exit{let_go};
+        auto busy = y.async([let_go](sim::container&) {
             const auto cap = std::chrono::steady_clock::now() + 30s;
-            while (!let_go.load() && std::chrono::steady_clock::now() < cap) {
+            while (!let_go->load() && std::chrono::steady_clock::now() < cap) {
             }
         });
         std::string what;
@@ -274,11 +278,13 @@ TEST_CASE("a step whose container does not answer fails at the step timeout, nam
         } catch (const sim::timeout_error& e) {
             what = e.what();
         }
-        let_go = true;
+        *let_go = true;
         busy.get();
-        CHECK_THAT(what, Catch::Contains("step to 1") && Catch::Contains("within 300 ms") &&
-                             Catch::Contains(y.base_url().substr(0, y.base_url().size() - 1) +
-                                             " did not answer clock/begin") &&
-                             Catch::Contains("sent 0, received 0, held 0"));
+        const std::string x_url = x.base_url().substr(0, x.base_url().size() - 1);
+        const std::string y_url = y.base_url().substr(0, y.base_url().size() - 1);
+        CHECK_THAT(what, Catch::StartsWith("step to 1 not over within 300 ms: " + y_url +
+                                           " did not answer clock/begin (last counts; ") &&
+                             Catch::Contains(x_url + ": sent 0, received 0, held 0") &&
+                             Catch::Contains(y_url + ": no answer in this step"));
     });
 }

@@ -4,9 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/fiber/operations.hpp>
@@ -318,4 +320,45 @@ TEST_CASE("a runtime with a fiber woken from another thread is not idle", "[runt
     CHECK(ran_before_idle);
     rt.stop();
     rt.join();
+}
+
+TEST_CASE("async runs a function on another runtime and hands back its result or exception",
+          "[runtime]") {
+    sim::runtime other({.name = "other"});
+    other.start();
+    sim::runtime rt;
+    rt.run([&] {
+        // A move-only function, its result, and the thread it ran on.
+        auto value = std::make_unique<int>(41);
+        auto f = other.async([v = std::move(value)] {
+            return std::pair(*v + 1, sim::runtime::current()->options().name);
+        });
+        CHECK(f.get() == std::pair(42, std::string("other")));
+        auto failing = other.async([]() -> int { throw std::runtime_error("no"); });
+        CHECK_THROWS_WITH(failing.get(), "no");
+    });
+    other.stop();
+    other.join();
+}
+
+TEST_CASE("a caller of async may stop waiting and go; the function still runs safely",
+          "[runtime]") {
+    sim::runtime other({.name = "other"});
+    other.start();
+    auto gate = std::make_shared<boost::fibers::promise<void>>();
+    auto finished = std::make_shared<std::promise<int>>();
+    auto finished_f = finished->get_future();
+    {
+        auto f = other.async([opened = gate->get_future(), finished]() mutable {
+            opened.get();
+            finished->set_value(7);
+            return 7;
+        });
+        CHECK(f.wait_for(std::chrono::milliseconds(1)) == boost::fibers::future_status::timeout);
+    }  // the caller gave up: its future and frame are gone
+    gate->set_value();
+    REQUIRE(finished_f.wait_for(10s) == std::future_status::ready);
+    CHECK(finished_f.get() == 7);
+    other.stop();
+    other.join();
 }

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <sim/core/asio.hpp>
+
 #include "support/child.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -222,6 +224,35 @@ std::vector<int> processes_with(const std::string& word) {
     return found;
 }
 
+// A scenario whose first container's spinner hangs it from t=5 for two minutes, beside a second
+// container whose spinner never spins; `process` puts both in processes of their own.
+void write_stuck_scenario(const fs::path& file, const std::string& name, bool process,
+                          const fs::path& mark) {
+    const char* where = process ? "true" : "false";
+    std::ofstream(file) << "name: stuck\nseed: 1\n"
+                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 1000, "
+                           "step: 1}\n"
+                           "containers:\n"
+                        << "  - {name: " << name << ", process: " << where << "}\n"
+                        << "  - {name: " << name << "-calm, process: " << where << "}\n"
+                        << "agents:\n"
+                           "  - {name: stuck, type: spinner, count: 1, container: "
+                        << name << ", params: {at: 5, hold: 120, mark: \"" << mark.string()
+                        << "\"}}\n"
+                           "  - {name: calm, type: spinner, count: 1, container: "
+                        << name
+                        << "-calm, params: {at: 1.0e9, hold: 120}}\n"
+                           "record:\n  - {agents: stuck, observe: [steps], to: steps.csv}\n";
+}
+
+// Waits (bounded) until the spinner hangs the step to 5, or the run has ended without it.
+bool until_stuck(sim_test::child_process& p, const fs::path& mark) {
+    sim_test::eventually(
+        [&] { return fs::exists(mark) || p.wait(std::chrono::milliseconds(0)) >= 0; },
+        std::chrono::seconds(30));
+    return fs::exists(mark);
+}
+
 }  // namespace
 
 TEST_CASE("a run whose container hangs ends at Ctrl-C or SIGTERM, with complete recordings",
@@ -235,21 +266,18 @@ TEST_CASE("a run whose container hangs ends at Ctrl-C or SIGTERM, with complete 
     sim_test::temp_dir dir;
     const std::string name = "stuck" + std::to_string(::getpid()) + (in_process ? "p" : "t");
     const fs::path file = dir.file("stuck.yaml");
-    std::ofstream(file) << "name: stuck\nseed: 1\n"
-                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 1000, "
-                           "step: 1}\n"
-                           "containers:\n  - {name: "
-                        << name << ", process: " << (in_process ? "true" : "false")
-                        << "}\n"
-                           "agents:\n  - {type: spinner, count: 1, params: {at: 5, hold: 120}}\n"
-                           "record:\n  - {agents: spinner, observe: [steps], to: steps.csv}\n";
+    const fs::path mark = dir.file("spinning");
+    write_stuck_scenario(file, name, in_process, mark);
     const fs::path out = dir.file("out");
-    sim_test::child_process p({SIM_RUNNER_EXE, "run", file.string(), "--out", out.string(),
-                               "--quiet", "--plugin", SIM_STUCK_AGENTS});
-    // The step to 4 is recorded (each step is flushed as it ends); the step to 5 hangs.
-    REQUIRE(sim_test::eventually(
-        [&] { return slurp(out / "steps.csv").find("\n4,") != std::string::npos; },
-        std::chrono::seconds(30)));
+    const fs::path err = dir.file("stderr");
+    // The shell execs sim-runner: the pid is sim-runner's, its standard error goes to a file.
+    sim_test::child_process p({"/bin/sh", "-c",
+                               "exec \"$0\" run \"$1\" --out \"$2\" --plugin \"$3\" "
+                               "2>\"$4\"",
+                               SIM_RUNNER_EXE, file.string(), out.string(), SIM_STUCK_AGENTS,
+                               err.string()});
+    // The step to 5 hangs; the step to 4 is recorded (each step is flushed as it ends).
+    REQUIRE(until_stuck(p, mark));
     ::kill(p.pid(), sig);
     // Well within the step timeout and the two minutes of spinning.
     REQUIRE(p.wait(std::chrono::seconds(20)) == 130);
@@ -258,6 +286,10 @@ TEST_CASE("a run whose container hangs ends at Ctrl-C or SIGTERM, with complete 
     CHECK(csv.back() == '\n');
     CHECK(csv.find("\n5,") == std::string::npos);  // the step to 5 never ended
     CHECK(slurp(out / "summary.json").find("\"interrupted\": true") != std::string::npos);
+    // Ended by abandoning the wait, not by the last-resort exit.
+    const std::string said = slurp(err);
+    CHECK_THAT(said, Catch::Contains("abandoning the waits on its containers"));
+    CHECK_THAT(said, !Catch::Contains("did not end after the signal"));
     CHECK(processes_with("--name " + name).empty());
 }
 
@@ -265,23 +297,42 @@ TEST_CASE("container processes end when their runner is killed", "[tools][sim-ru
     sim_test::temp_dir dir;
     const std::string name = "lifeline" + std::to_string(::getpid());
     const fs::path file = dir.file("stuck.yaml");
-    std::ofstream(file) << "name: stuck\nseed: 1\n"
-                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 1000, "
-                           "step: 1}\n"
-                           "containers:\n  - {name: "
-                        << name
-                        << ", process: true}\n"
-                           "agents:\n  - {type: spinner, count: 1, params: {at: 5, hold: 120}}\n"
-                           "record:\n  - {agents: spinner, observe: [steps], to: steps.csv}\n";
+    const fs::path mark = dir.file("spinning");
+    write_stuck_scenario(file, name, true, mark);
     const fs::path out = dir.file("out");
     sim_test::child_process p({SIM_RUNNER_EXE, "run", file.string(), "--out", out.string(),
                                "--quiet", "--plugin", SIM_STUCK_AGENTS});
-    REQUIRE(sim_test::eventually(
-        [&] { return slurp(out / "steps.csv").find("\n4,") != std::string::npos; },
-        std::chrono::seconds(30)));
-    REQUIRE(processes_with("--name " + name).size() == 1);
+    REQUIRE(until_stuck(p, mark));
+    REQUIRE(processes_with("--name " + name).size() == 2);
     ::kill(p.pid(), SIGKILL);  // no chance to stop its containers
     CHECK(p.wait() == 128 + SIGKILL);
     CHECK(sim_test::eventually([&] { return processes_with("--name " + name).empty(); },
                                std::chrono::seconds(10)));
+    for (int pid : processes_with("--name " + name))
+        ::kill(pid, SIGKILL);  // left behind by a broken lifeline: not by this test
+}
+
+TEST_CASE("a container process that cannot start fails the run with a clear error",
+          "[tools][sim-runner]") {
+    // Its address is taken: the container process says why and exits; the run must fail, not
+    // wait for it.
+    sim_test::temp_dir dir;
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor taken(
+        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    const auto port = taken.local_endpoint().port();
+    const fs::path file = dir.file("taken.yaml");
+    std::ofstream(file) << "name: taken\nseed: 1\n"
+                           "clock: {mode: virtual, start: \"2026-01-01T00:00:00Z\", until: 10, "
+                           "step: 1}\n"
+                           "containers:\n  - {name: taken, process: true, address: "
+                           "\"tcp://127.0.0.1:"
+                        << port
+                        << "\"}\n"
+                           "agents:\n  - {type: pinger, count: 2, params: {period: 1}}\n";
+    sim_test::child_process p({"/bin/sh", "-c",
+                               "exec \"$0\" run \"$1\" --out \"$2\" --quiet 2>\"$3\"",
+                               SIM_RUNNER_EXE, file.string(), dir.file("out"), dir.file("stderr")});
+    REQUIRE(p.wait(std::chrono::seconds(20)) == 1);
+    CHECK_THAT(slurp(dir.file("stderr")), Catch::Contains("container process taken did not start"));
 }

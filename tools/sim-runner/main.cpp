@@ -41,7 +41,7 @@ std::atomic<bool> interrupted{false};
 // a wait that hangs (within a second). Should it still not end, an alarm ends the process a few
 // seconds later, as does a second signal at once; the recordings hold every step that ended
 // (they are flushed step by step) and container processes end with their lifeline.
-constexpr unsigned forced_exit_seconds = 3;
+constexpr unsigned forced_exit_seconds = 5;
 
 extern "C" void on_forced_exit(int) {
     constexpr char said[] = "sim-runner: the run did not end after the signal; exiting\n";
@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
     }
     struct sigaction sa {};
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;  // a signal is a request to stop, not an error of the call it hits
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
@@ -259,11 +260,14 @@ int main(int argc, char** argv) {
     sim::run_summary summary;
     try {
         summary = sim::run_scenario(s, types, options);
+        ::alarm(0);  // ended in time: the forced exit is not needed
     } catch (const sim::scenario_error& e) {
+        ::alarm(0);
         progress.finish();
         print_problems(e);
         return 2;
     } catch (const std::exception& e) {
+        ::alarm(0);
         progress.finish();
         std::cerr << "error: " << file << ": the run failed: " << e.what() << "\n";
         return 1;

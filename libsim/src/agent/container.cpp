@@ -673,18 +673,14 @@ void container::shutdown() noexcept {
 // ---- container_thread -------------------------------------------------------------------------
 
 namespace {
-// Container threads that did not answer their shutdown stay until the process ends; held here,
-// reachable, so that leak checkers do not take them for leaks and nothing destroys them under
-// their running thread.
-void keep_abandoned(std::unique_ptr<sim::runtime> rt, std::unique_ptr<container> c) {
-    struct abandoned {
-        std::unique_ptr<sim::runtime> rt;
-        std::unique_ptr<container> c;
-    };
+// Runtimes of container threads that did not answer their shutdown stay until the process ends:
+// held here, reachable, so that leak checkers do not take them for leaks and nothing destroys
+// them under their running thread.
+void keep_abandoned(std::unique_ptr<sim::runtime> rt) {
     static std::mutex mutex;
-    static auto* kept = new std::vector<abandoned>();  // never destroyed, on purpose
+    static auto* kept = new std::vector<std::unique_ptr<sim::runtime>>();  // never destroyed
     std::lock_guard lock(mutex);
-    kept->push_back({std::move(rt), std::move(c)});
+    kept->push_back(std::move(rt));
 }
 }  // namespace
 
@@ -697,7 +693,7 @@ container_thread::container_thread(std::string address, container_options option
       name_(options.name.empty() ? address : options.name) {
     rt_->start();
     try {
-        rt_->invoke([&] { container_ = std::make_unique<container>(address, std::move(options)); });
+        rt_->invoke([&] { container_ = std::make_shared<container>(address, std::move(options)); });
     } catch (...) {
         rt_->stop();
         rt_->join();
@@ -707,17 +703,22 @@ container_thread::container_thread(std::string address, container_options option
 }
 
 container_thread::~container_thread() {
-    auto done = rt_->async([this] { container_.reset(); });
-    if (done.wait_for(shutdown_timeout) != boost::fibers::future_status::ready) {
-        // Its thread is busy for good (or waits on something that never comes): joining it would
-        // hang the owner. The thread, its runtime and the container stay as they are.
-        log::get("agent")->error(
-            "container thread {}: no answer to the shutdown within {} ms; leaving it running",
-            name_, shutdown_timeout.count());
-        keep_abandoned(std::move(rt_), std::move(container_));
-        return;
-    }
     try {
+        // Shut down now, on its thread; the object itself goes with the last reference, which a
+        // fiber of `async` whose caller gave up may still hold.
+        auto done = rt_->async([c = std::move(container_)]() mutable {
+            c->shutdown();
+            c.reset();
+        });
+        if (done.wait_for(shutdown_timeout) != boost::fibers::future_status::ready) {
+            // Its thread is busy for good (or waits on something that never comes): joining it
+            // would hang the owner. The thread and its runtime stay as they are.
+            log::get("agent")->error(
+                "container thread {}: no answer to the shutdown within {} ms; leaving it running",
+                name_, shutdown_timeout.count());
+            keep_abandoned(std::move(rt_));
+            return;
+        }
         done.get();
     } catch (const std::exception& e) {
         log::get("agent")->error("container thread {}: {}", name_, e.what());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include <fmt/format.h>
+
 #include <sim/core/error.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
@@ -65,22 +67,21 @@ std::vector<coordinator::report> coordinator::wave() {
 
 coordinator::report coordinator::ask(std::size_t i, const char* method) {
     try {
-        return method == std::string_view("clock/begin")
-                   ? parse(links_[i].remote().call(method, time_, until_))
-                   : parse(links_[i].remote().call(method, until_));
+        report r = method == std::string_view("clock/begin")
+                       ? parse(links_[i].remote().call(method, time_, until_))
+                       : parse(links_[i].remote().call(method, until_));
+        last_[i] = r;
+        return r;
     } catch (const timeout_error&) {
         throw timeout_error(urls_[i] + " did not answer " + method);
     }
 }
 
 void coordinator::abort() noexcept {
-    for (rpc::connection& link : links_) {
-        try {
-            link.close();
-        } catch (const std::exception&) {
-            // Closed already, or failing to close: either way it carries no step any more.
-        }
-    }
+    // abort, not close: close waits for the writer, and a fiber that yields here could find the
+    // coordinator gone when it resumes (the step it ends unwinds meanwhile).
+    for (rpc::connection& link : links_)
+        link.abort();
 }
 
 coordinator::report coordinator::parse(const value& v) {
@@ -97,27 +98,33 @@ coordinator::report coordinator::parse(const value& v) {
 std::optional<double> coordinator::step(double t) {
     until_ = deadline(options_.step_timeout);
     time_ = t;
-    std::vector<report> now(links_.size());
-    // The counts of each container's last answer, for the error of a step that times out.
+    last_.assign(links_.size(), std::nullopt);
+    // The counts of each container's last answer in this step, for the error of a step that
+    // times out.
     auto counts = [&] {
         std::string detail;
-        for (std::size_t i = 0; i < now.size(); ++i) {
-            detail += "; " + urls_[i] + ": sent " + std::to_string(now[i].counts.sent) +
-                      ", received " + std::to_string(now[i].counts.received) + ", held " +
-                      std::to_string(now[i].counts.held);
+        for (std::size_t i = 0; i < last_.size(); ++i) {
+            detail += "; " + urls_[i] + ": ";
+            if (!last_[i]) {
+                detail += "no answer in this step";
+                continue;
+            }
+            detail += "sent " + std::to_string(last_[i]->counts.sent) + ", received " +
+                      std::to_string(last_[i]->counts.received) + ", held " +
+                      std::to_string(last_[i]->counts.held);
         }
         return detail;
     };
     try {
-        return run_step(now);
+        return run_step();
     } catch (const timeout_error& e) {
-        throw timeout_error("step to " + std::to_string(t) + " not over within " +
-                            std::to_string(options_.step_timeout.count()) + " ms: " + e.what() +
-                            " (last counts" + counts() + ")");
+        throw timeout_error(fmt::format("step to {} not over within {} ms: {} (last counts{})", t,
+                                        options_.step_timeout.count(), e.what(), counts()));
     }
 }
 
-std::optional<double> coordinator::run_step(std::vector<report>& now) {
+std::optional<double> coordinator::run_step() {
+    std::vector<report> now(links_.size());
     for_all(links_.size(), [&](std::size_t i) { now[i] = ask(i, "clock/begin"); });
     ++stats_.waves;
     std::vector<report> before;

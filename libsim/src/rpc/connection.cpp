@@ -372,6 +372,10 @@ void connection::close() {
     handle_->state().close();
 }
 
+void connection::abort() noexcept {
+    if (handle_) handle_->state().abort();
+}
+
 bool connection::closed() const {
     return handle_->state().closed();
 }

@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -233,21 +235,17 @@ std::string local_name(const scenario& s, const scenario_container& c) {
 // ---- where containers run -----------------------------------------------------------------------
 
 // How long the runner waits on its containers, and whether it has been told to stop. A stop is
-// honoured between steps; a wait that is still going `grace` after the stop was first seen is
-// abandoned, so that a run that hangs still ends within a second of Ctrl-C.
+// honoured between steps. When the run makes no progress for `grace` after a stop (a step or a
+// container that hangs), its watcher abandons every wait, so that such a run still ends within
+// a second of Ctrl-C; a run that moves (steps, waves, answers) is left to end its step.
 struct run_control {
     const std::atomic<bool>* stop = nullptr;
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
     std::chrono::milliseconds grace{300};
-    mutable std::optional<clock_type::time_point> stop_seen;
+    std::uint64_t progress = 0;  // steps, waves and answers from containers so far
+    bool aborted = false;        // the watcher has abandoned the waits
 
     bool stopped() const noexcept { return stop != nullptr && stop->load(); }
-    bool abandon() const {
-        if (!stopped()) return false;
-        const auto now = clock_type::now();
-        if (!stop_seen) stop_seen = now;
-        return now - *stop_seen >= grace;
-    }
 };
 
 // A wait given up because the run was told to stop: the run ends as interrupted, not failed.
@@ -289,7 +287,7 @@ class host {
 
 class thread_host final : public host {
   public:
-    thread_host(const std::string& address, container_options o, const run_control& control)
+    thread_host(const std::string& address, container_options o, run_control& control)
         : control_(control), thread_(address, std::move(o)) {
         wait("holding its agents' starts", thread_.async([](container& c) { c.hold_starts(); }));
     }
@@ -341,27 +339,30 @@ class thread_host final : public host {
     void shut_down() override {}
     void abort() noexcept override {
         // The container's thread may be the one that hangs: do not wait long for it.
-        thread_.shutdown_timeout = std::chrono::milliseconds(200);
+        thread_.shutdown_timeout = std::chrono::milliseconds(500);
     }
     const agent_registry* types_ = nullptr;
 
   private:
-    // Waits for the container's thread, in slices, so that a stop is seen while it waits.
+    // Waits for the container's thread, in slices, so that an abandoned run is seen at once.
     template <class R>
     R wait(const char* what, boost::fibers::future<R> done) {
         const auto until = clock_type::now() + control_.timeout;
         while (done.wait_for(std::chrono::milliseconds(20)) !=
                boost::fibers::future_status::ready) {
-            if (control_.abandon()) throw run_abandoned(thread_.name() + " hangs " + what);
+            if (control_.aborted) {
+                throw run_abandoned("container " + thread_.name() + " was " + what);
+            }
             if (clock_type::now() >= until) {
                 throw timeout_error(fmt::format("container {} did not finish {} within {} ms",
                                                 thread_.name(), what, control_.timeout.count()));
             }
         }
+        ++control_.progress;
         return done.get();
     }
 
-    const run_control& control_;
+    run_control& control_;
     container_thread thread_;
 };
 
@@ -371,7 +372,7 @@ class process_host final : public host {
   public:
     process_host(const std::vector<std::string>& command, const scenario_container& spec,
                  const std::string& address, const scenario& s, std::uint64_t seed,
-                 const run_control& control)
+                 run_control& control)
         : control_(control) {
         std::vector<std::string> argv = command;
         for (const std::string& a :
@@ -411,8 +412,15 @@ class process_host final : public host {
                 std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now())
                     .count();
             pollfd p{fds[0], POLLIN, 0};
-            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0 ||
-                ::read(fds[0], &ch, 1) != 1) {
+            const int ready = left <= 0 ? 0 : ::poll(&p, 1, static_cast<int>(left));
+            if (ready < 0 && errno == EINTR && !control_.stopped()) continue;
+            ssize_t got = 0;
+            if (ready > 0) {
+                do {
+                    got = ::read(fds[0], &ch, 1);
+                } while (got < 0 && errno == EINTR);
+            }
+            if (got != 1) {
                 ::close(fds[0]);
                 kill_now();
                 throw std::runtime_error("container process " + spec.name + " did not start (" +
@@ -447,6 +455,7 @@ class process_host final : public host {
             try {
                 array args{value(r.type)};
                 made = manager.call_with("spawn", std::move(args), std::move(r.kwargs));
+                ++control_.progress;
             } catch (const remote_error& e) {
                 cannot_make(r, e.message());
             }
@@ -459,8 +468,10 @@ class process_host final : public host {
     void release_starts() override { conn_.remote()["container"].call("release_starts"); }
     std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
                                             const std::vector<std::string>& names) override {
-        return conn_.remote()["container"].call<std::vector<std::vector<value>>>("observe", ids,
-                                                                                 names);
+        auto rows = conn_.remote()["container"].call<std::vector<std::vector<value>>>("observe",
+                                                                                      ids, names);
+        ++control_.progress;
+        return rows;
     }
     std::pair<std::uint64_t, std::uint64_t> stats() override {
         value m = conn_.remote()["container"].call("stats");
@@ -495,11 +506,7 @@ class process_host final : public host {
     }
     void abort() noexcept override {
         aborted_ = true;
-        try {
-            conn_.close();  // fails the calls that wait on it
-        } catch (const std::exception&) {
-            // Closed already.
-        }
+        conn_.abort();  // fails the calls that wait on it, and never yields
     }
 
   private:
@@ -507,11 +514,12 @@ class process_host final : public host {
         if (pid_ < 0) return;
         ::kill(pid_, SIGKILL);
         int status = 0;
-        ::waitpid(pid_, &status, 0);
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
         pid_ = -1;
     }
 
-    const run_control& control_;
+    run_control& control_;
     bool aborted_ = false;
     pid_t pid_ = -1;
     std::string base_url_;
@@ -553,18 +561,40 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
     run_control control;
     control.stop = options.stop;
     coordinator* stepping = nullptr;
+    // The watcher's state outlives the main fiber: the watcher may end after it.
+    bool run_over = false;
+    detail::fiber_waiter* watching = nullptr;
+    auto write_summary = [&] {
+        summary.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+        summary.peak_rss_bytes = peak_rss();
+        std::ofstream out(std::filesystem::path(options.out_dir) / "summary.json", std::ios::trunc);
+        out << summary.to_json();
+    };
     sim::runtime rt({.name = "sim-runner"});
     rt.run([&] {
-        // Watches for a stop while the run waits on its containers: one that is not honoured
-        // within the grace period (a step or a container that hangs) fails those waits at once.
-        detail::fiber_waiter* watching = nullptr;
+        // Watches for a stop while the run waits on its containers: when the run has not moved
+        // for the grace period after a stop (a step or a container that hangs), it fails those
+        // waits at once. Nothing it does once it acts yields, so nothing it touches can go away
+        // under it.
         sim::spawn([&] {
             detail::fiber_waiter over;
             watching = &over;
-            while (!over.wait_until(clock_type::now() + std::chrono::milliseconds(20))) {
-                if (!control.abandon()) continue;
+            std::optional<clock_type::time_point> quiet_since;
+            std::uint64_t seen = 0;
+            while (!run_over &&
+                   !over.wait_until(clock_type::now() + std::chrono::milliseconds(20))) {
+                if (!control.stopped()) continue;
+                const std::uint64_t now_at =
+                    control.progress + (stepping != nullptr ? stepping->stats().waves : 0);
+                if (!quiet_since || now_at != seen) {
+                    quiet_since = clock_type::now();
+                    seen = now_at;
+                    continue;
+                }
+                if (clock_type::now() - *quiet_since < control.grace) continue;
                 log::get("scenario")
                     ->warn("{}: stopping: abandoning the waits on its containers", s.name);
+                control.aborted = true;
                 if (stepping != nullptr) stepping->abort();
                 for (auto& h : hosts)
                     h->abort();
@@ -573,6 +603,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             watching = nullptr;
         });
         auto stop_watching = [&] {
+            run_over = true;
             if (watching != nullptr) watching->wake();
         };
         try {
@@ -821,6 +852,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             };
             auto after_step = [&](double t) {
                 ++summary.steps;
+                ++control.progress;
                 summary.sim_time = t;
                 sample(t);
                 // Step by step: whatever ends the run later, each file ends with a whole step.
@@ -864,13 +896,17 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
             for (auto& rec : recordings)
                 rec->flush();
             std::tie(summary.messages, summary.wakeups) = totals();
-        } catch (const run_abandoned& e) {
-            summary.interrupted = true;
-            log::get("scenario")->warn("{}: stopped while {}", s.name, e.what());
         } catch (...) {
-            if (control.stopped() && control.stop_seen) {
-                // A wait failed because the stop abandoned it: the run was interrupted.
+            if (control.aborted) {
+                // A wait that the stop abandoned: the run was interrupted, not failed.
                 summary.interrupted = true;
+                try {
+                    throw;
+                } catch (const std::exception& e) {
+                    log::get("scenario")->warn("{}: stopped while waiting: {}", s.name, e.what());
+                } catch (...) {
+                    log::get("scenario")->warn("{}: stopped while waiting", s.name);
+                }
             } else {
                 failure = std::current_exception();
             }
@@ -878,16 +914,14 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
         stop_watching();
         for (auto& rec : recordings)
             rec->flush();
+        // Written before the containers go, so that it is there even if their shutdown is cut
+        // short; written again with the final figures below.
+        write_summary();
         for (auto& h : hosts)
             h->shut_down();
     });
     hosts.clear();
-    summary.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
-    summary.peak_rss_bytes = peak_rss();
-    {
-        std::ofstream out(std::filesystem::path(options.out_dir) / "summary.json", std::ios::trunc);
-        out << summary.to_json();
-    }
+    write_summary();
     if (failure) std::rethrow_exception(failure);
     return summary;
 }

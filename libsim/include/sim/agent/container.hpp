@@ -156,6 +156,7 @@ class container {
 
   private:
     friend class agent;
+    friend class container_thread;
     friend class detail::agent_clock;
     struct link;
     struct peer_entry;
@@ -229,11 +230,12 @@ class container_thread {
         return rt_->invoke([&]() -> decltype(auto) { return f(*container_); });
     }
     /// Runs `f(container&)` on the container's thread and returns a future of its result, for
-    /// a wait with a bound. `f` is moved there and must own what it uses.
+    /// a wait with a bound. `f` is moved there and must own what it uses; the fiber keeps the
+    /// container alive, so the caller may stop waiting and even destroy this object.
     template <class F>
     auto async(F&& f) {
         return rt_->async(
-            [this, f = std::forward<F>(f)]() mutable -> decltype(auto) { return f(*container_); });
+            [c = container_, f = std::forward<F>(f)]() mutable -> decltype(auto) { return f(*c); });
     }
     const std::string& base_url() const noexcept { return base_url_; }
     const std::string& name() const noexcept { return name_; }
@@ -241,9 +243,12 @@ class container_thread {
     std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(10)};
 
   private:
-    // Owned, and released (leaked) only when the thread does not answer the shutdown.
+    // Owned, and kept to the end of the process only when the thread does not answer the
+    // shutdown.
     std::unique_ptr<sim::runtime> rt_;
-    std::unique_ptr<container> container_;
+    // Shared with the fibers of `async`, which may outlive a wait that gave up; destroyed on
+    // the container's thread by whichever of them lets go last.
+    std::shared_ptr<container> container_;
     std::string base_url_;
     std::string name_;
 };

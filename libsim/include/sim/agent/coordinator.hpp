@@ -51,7 +51,7 @@ class coordinator {
         std::optional<double> next;
     };
     std::vector<report> wave();
-    std::optional<double> run_step(std::vector<report>& now);
+    std::optional<double> run_step();
     report ask(std::size_t i, const char* method);
     static report parse(const value& v);
 
@@ -61,6 +61,7 @@ class coordinator {
     coordinator_stats stats_;
     deadline until_;
     double time_ = 0;
+    std::vector<std::optional<report>> last_;  // each container's last answer in this step
 };
 
 }  // namespace sim

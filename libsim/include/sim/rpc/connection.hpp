@@ -41,6 +41,9 @@ class connection {
     const std::string& peer() const;
     /// Closes the connection (as `channel::close`).
     void close();
+    /// Ends the connection at once (as `channel::abort`): pending calls fail with
+    /// `sim::connection_closed`. Never blocks, so the caller's fiber does not yield.
+    void abort() noexcept;
     bool closed() const;
     /// Runs `callback(reason)` once when the connection ends (aiomas' on_connection_reset).
     void on_close(std::function<void(const std::string& reason)> callback);
