@@ -246,18 +246,30 @@ void wake_at_suspend() {
     woken->wait_for(10s);
 }
 
-struct probe_guard {
-    probe_guard(sim::runtime& rt, std::promise<void>& now, std::future<void>& done) {
+// Arms the probe for `rt`; `wake()` (from the test's thread) sets `value` at the moment the
+// probe names, which wakes the fiber of `rt` that waits for `value_f`.
+struct remote_wake {
+    explicit remote_wake(sim::runtime& rt) {
         probed = &rt;
-        wake_now = &now;
-        woken = &done;
+        wake_now = &wake_now_p;
+        woken = &woken_f;
         sim::detail::suspend_probe = &wake_at_suspend;
     }
-    ~probe_guard() {
+    ~remote_wake() {
         sim::detail::suspend_probe = nullptr;
         armed = false;
         probed = nullptr;
     }
+    void wake() {
+        REQUIRE(wake_now_f.wait_for(10s) == std::future_status::ready);
+        value.set_value();  // from this thread: Boost's schedule_from_remote, then notify()
+        woken_p.set_value();
+    }
+
+    std::promise<void> wake_now_p, woken_p;
+    std::future<void> wake_now_f = wake_now_p.get_future(), woken_f = woken_p.get_future();
+    boost::fibers::promise<void> value;
+    boost::fibers::future<void> value_f = value.get_future();
 };
 
 }  // namespace
@@ -270,21 +282,16 @@ TEST_CASE("a wake-up from another thread while the scheduler goes to sleep is no
     // poll in suspend_until, which then found no ready fiber and blocked in run_one for good.
     auto busy_poll = GENERATE(0us, 200us);
     sim::runtime rt({.busy_poll = busy_poll});
-    std::promise<void> wake_now, woken, finished;
-    auto wake_now_f = wake_now.get_future(), woken_f = woken.get_future();
+    remote_wake probe(rt);
+    std::promise<void> finished;
     auto finished_f = finished.get_future();
-    probe_guard guard(rt, wake_now, woken_f);
-    boost::fibers::promise<void> value;
-    auto value_f = value.get_future();
     rt.start();
     rt.spawn([&] {
         armed = true;  // the next suspend_until is the one after this fiber waits
-        value_f.get();
+        probe.value_f.get();
         finished.set_value();
     });
-    REQUIRE(wake_now_f.wait_for(10s) == std::future_status::ready);
-    value.set_value();  // from this thread: Boost's schedule_from_remote, then notify()
-    woken.set_value();
+    probe.wake();
     CHECK(finished_f.wait_for(10s) == std::future_status::ready);
     rt.stop();  // a post: also frees a scheduler that did lose the wake-up
     rt.join();
@@ -294,17 +301,14 @@ TEST_CASE("a runtime with a fiber woken from another thread is not idle", "[runt
     // The same moment: a fiber waiting for idleness must not be told the runtime is idle while a
     // fiber woken from another thread has not run yet (a step would end before it).
     sim::runtime rt;
-    std::promise<void> wake_now, woken, finished;
-    auto wake_now_f = wake_now.get_future(), woken_f = woken.get_future();
+    remote_wake probe(rt);
+    std::promise<void> finished;
     auto finished_f = finished.get_future();
-    probe_guard guard(rt, wake_now, woken_f);
-    boost::fibers::promise<void> value;
-    auto value_f = value.get_future();
     bool woken_ran = false, ran_before_idle = false;
     rt.start();
     rt.spawn([&] {
         sim::spawn([&] {
-            value_f.get();
+            probe.value_f.get();
             woken_ran = true;
         });
         boost::this_fiber::yield();  // the other fiber waits for the value now
@@ -313,9 +317,7 @@ TEST_CASE("a runtime with a fiber woken from another thread is not idle", "[runt
         ran_before_idle = woken_ran;
         finished.set_value();
     });
-    REQUIRE(wake_now_f.wait_for(10s) == std::future_status::ready);
-    value.set_value();
-    woken.set_value();
+    probe.wake();
     REQUIRE(finished_f.wait_for(10s) == std::future_status::ready);
     CHECK(ran_before_idle);
     rt.stop();
