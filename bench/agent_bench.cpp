@@ -31,18 +31,14 @@
 //                                agents and running one step, per agent.
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -373,33 +369,7 @@ int agent_child_main(int argc, char** argv) {
     if (argc < 4) return 2;
     const std::string mode = argv[2];
     const int busy_us = std::stoi(argv[3]);
-    if (mode == "echo") {
-        int ls = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(ls, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(ls, 1) != 0) return 1;
-        ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
-        std::cout << ntohs(a.sin_port) << std::endl;
-        int s = ::accept(ls, nullptr, nullptr);
-        int one = 1;
-        ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::array<char, 64> buf{};
-        for (;;) {
-            std::size_t got = 0;
-            while (got < buf.size()) {
-                ssize_t n =
-                    ::recv(s, buf.data() + got, buf.size() - got, busy_us > 0 ? MSG_DONTWAIT : 0);
-                if (n > 0) {
-                    got += static_cast<std::size_t>(n);
-                } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    return 0;
-                }
-            }
-            if (::send(s, buf.data(), buf.size(), 0) != static_cast<ssize_t>(buf.size())) return 0;
-        }
-    }
+    if (mode == "echo") return serve_raw_echo(busy_us > 0);
     static const sim::agent_registry none;
     sim::runtime rt({.busy_poll = std::chrono::microseconds(busy_us)});
     rt.run([&] {

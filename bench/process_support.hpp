@@ -1,7 +1,7 @@
 #pragma once
-// What the benchmarks across a process boundary share (agent_bench.cpp, mosaik_bench.cpp): child
-// processes (this program again, or another), pinning to one core, and the floor of a round trip
-// between two processes: a raw 64-byte ping-pong with an echo child.
+// What the benchmarks across a process boundary share (agent_bench.cpp, mosaik_bench.cpp,
+// soak.cpp): child processes (this program again, or another), pinning to one core, and the floor
+// of a round trip between two processes: a raw 64-byte ping-pong with an echo child, both its ends.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -62,22 +63,65 @@ class child {
         while (::poll(&p, 1, 10'000) > 0 && ::read(fds[0], &ch, 1) == 1 && ch != '\n')
             line.push_back(ch);
         ::close(fds[0]);
-        if (line.empty()) throw std::runtime_error("the child did not say where it listens");
+        if (line.empty()) {
+            stop();  // no destructor runs for a constructor that throws
+            throw std::runtime_error("the child did not say where it listens");
+        }
         where_ = line;
     }
     child(const child&) = delete;
     child& operator=(const child&) = delete;
-    ~child() {
+    ~child() { stop(); }
+    /// Kills and reaps the child (once; the destructor does it too).
+    void stop() noexcept {
+        if (pid_ <= 0) return;
         ::kill(pid_, SIGKILL);
         int status;
         ::waitpid(pid_, &status, 0);
+        pid_ = -1;
     }
+    /// -1 once stopped.
+    pid_t pid() const noexcept { return pid_; }
     const std::string& where() const { return where_; }
 
   private:
     pid_t pid_ = -1;
     std::string where_;
 };
+
+// The echo child's end of the floor (`--agent-child echo BUSY_US`, in sim-bench and sim-soak):
+// listens on TCP loopback, prints its port, accepts one connection and writes back whatever it
+// reads, so that it serves one frame at a time and pipelined frames alike. With `spin`, it polls a
+// non-blocking socket instead of blocking in recv. Returns 0 when the connection ends, 1 when it
+// cannot listen.
+inline int serve_raw_echo(bool spin) {
+    const int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(ls, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(ls, 1) != 0) return 1;
+    ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+    std::printf("%d\n", ntohs(a.sin_port));
+    std::fflush(stdout);
+    const int s = ::accept(ls, nullptr, nullptr);
+    int one = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::vector<char> buf(64 * 1024);
+    for (;;) {
+        const ssize_t n = ::recv(s, buf.data(), buf.size(), spin ? MSG_DONTWAIT : 0);
+        if (n <= 0) {
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            return 0;
+        }
+        for (ssize_t sent = 0; sent < n;) {
+            const ssize_t w = ::send(s, buf.data() + sent, static_cast<std::size_t>(n - sent), 0);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return 0;
+            sent += w;
+        }
+    }
+}
 
 // Pins this thread (and the children it starts) to one core while it lives.
 class pinned {

@@ -37,7 +37,8 @@
 // (process_support.hpp's raw_remote_pingpong, the floor of agent/step/rpc and mosaik/* in
 // sim-bench) and with --in-flight frames outstanding (the most raw 64-byte round trips two
 // processes do per second with that much pipelining, without any codec or RPC layer). The echo
-// child answers `--agent-child echo 0`, the role process_support.hpp starts, as sim-bench's does.
+// child answers `--agent-child echo 0`, the role process_support.hpp starts, with the server
+// sim-bench's echo child runs (process_support.hpp's serve_raw_echo).
 //
 // Memory. Every line samples VmRSS and RssAnon of both processes; the first interval is the
 // warm-up, and the verdict compares its line with the last one, which is printed at the end of the
@@ -45,16 +46,12 @@
 // not in the sample).
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,8 +92,6 @@
 #include "bench_support.hpp"
 #include "net_support.hpp"
 #include "process_support.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -306,94 +301,41 @@ int soak_child_main(int argc, char** argv) {
     });
 }
 
-/// `--agent-child echo BUSY_US` (the role process_support.hpp's child starts): a raw echo over
-/// TCP loopback that writes back whatever it reads, so that it serves one frame at a time and
-/// pipelined frames alike. Prints its port.
+/// `--agent-child echo BUSY_US` (the role process_support.hpp's child starts): its raw echo over
+/// TCP loopback, which serves one frame at a time and pipelined frames alike.
 int echo_child_main(int argc, char** argv) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::signal(SIGINT, SIG_IGN);
-    if (argc < 3 || std::string_view(argv[2]) != "echo") return 2;
-    const int ls = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(ls, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(ls, 1) != 0) return 1;
-    ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
-    std::printf("%d\n", ntohs(a.sin_port));
-    std::fflush(stdout);
-    const int s = ::accept(ls, nullptr, nullptr);
-    int one = 1;
-    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::vector<char> buf(64 * 1024);
-    for (;;) {
-        const ssize_t n = ::recv(s, buf.data(), buf.size(), 0);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
-            return 0;
-        }
-        for (ssize_t sent = 0; sent < n;) {
-            const ssize_t w = ::send(s, buf.data() + sent, static_cast<std::size_t>(n - sent), 0);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return 0;
-            sent += w;
-        }
-    }
+    if (argc < 4 || std::string_view(argv[2]) != "echo") return 2;
+    return sim::bench::serve_raw_echo(std::stoi(argv[3]) > 0);
 }
 
-/// The RPC child, started from the main thread (PR_SET_PDEATHSIG fires when the thread that
-/// started the child ends, and the main thread lives as long as the process). Killed and reaped
-/// when this goes.
+/// The RPC child (`--soak-child`, process_support.hpp's child), started from the main thread
+/// (PR_SET_PDEATHSIG fires when the thread that started the child ends, and the main thread lives
+/// as long as the process); its pid is there for the alarm handler while it lives. Killed and
+/// reaped when this goes.
 class soak_child {
   public:
-    explicit soak_child(const std::string& codec) {
-        std::vector<std::string> args{std::filesystem::read_symlink("/proc/self/exe").string(),
-                                      "--soak-child", codec, std::to_string(::getpid())};
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-        std::vector<char*> argv;
-        for (auto& s : args)
-            argv.push_back(s.data());
-        argv.push_back(nullptr);
-        const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(fds[1]);
-        if (rc != 0) {
-            ::close(fds[0]);
-            throw std::runtime_error("cannot start " + args.front());
-        }
-        child_pid.store(pid_);
-        char ch;
-        pollfd p{fds[0], POLLIN, 0};
-        while (::poll(&p, 1, 10'000) > 0 && ::read(fds[0], &ch, 1) == 1 && ch != '\n')
-            url_.push_back(ch);
-        ::close(fds[0]);
-        if (!url_.starts_with("tcp://127.0.0.1:")) {
-            stop();
+    explicit soak_child(const std::string& codec)
+        : child_({std::filesystem::read_symlink("/proc/self/exe").string(), "--soak-child", codec,
+                  std::to_string(::getpid())}) {
+        if (!url().starts_with("tcp://127.0.0.1:"))
             throw std::runtime_error("the RPC child did not say where it listens");
-        }
+        child_pid.store(child_.pid());
     }
     soak_child(const soak_child&) = delete;
     soak_child& operator=(const soak_child&) = delete;
     ~soak_child() { stop(); }
 
     void stop() noexcept {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status;
-        ::waitpid(pid_, &status, 0);
         child_pid.store(0);
-        pid_ = -1;
+        child_.stop();
     }
-    pid_t pid() const noexcept { return pid_; }
-    const std::string& url() const noexcept { return url_; }
+    pid_t pid() const noexcept { return child_.pid(); }
+    const std::string& url() const noexcept { return child_.where(); }
 
   private:
-    pid_t pid_ = -1;
-    std::string url_;
+    sim::bench::child child_;
 };
 
 // ---- floors ------------------------------------------------------------------------------------
