@@ -280,6 +280,10 @@ TEST_CASE("a step whose container does not answer fails at the step timeout, nam
         }
         *let_go = true;
         busy.get();
+        // Y now answers the clock/begin that timed out. Let that handler end before Y goes: a
+        // container destroyed while a clock/ handler waits inside settle_locally is used after
+        // it is freed (seen under ASan; container::shutdown does not wait for those handlers).
+        y.invoke([](sim::container& c) { c.wait_quiet(); });
         const std::string x_url = x.base_url().substr(0, x.base_url().size() - 1);
         const std::string y_url = y.base_url().substr(0, y.base_url().size() - 1);
         CHECK_THAT(what, Catch::StartsWith("step to 1 not over within 300 ms: " + y_url +
