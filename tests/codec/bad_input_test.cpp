@@ -42,7 +42,8 @@ TEST_CASE("nesting 100,000 levels deep hits the depth limit, not the stack", "[b
     CHECK_THROWS_WITH(json->decode(arrays),
                       Catch::StartsWith("json decode: nesting deeper than 128 levels at byte 128"));
     std::string maps;
-    for (std::size_t i = 0; i < levels; ++i) maps += "{\"a\": ";
+    for (std::size_t i = 0; i < levels; ++i)
+        maps += "{\"a\": ";
     maps += "1" + std::string(levels, '}');
     CHECK_THROWS_WITH(json->decode(maps), Catch::Contains("nesting deeper than 128 levels"));
 
@@ -58,7 +59,8 @@ TEST_CASE("nesting 100,000 levels deep hits the depth limit, not the stack", "[b
 TEST_CASE("the depth limit is exact and configurable", "[bad-input]") {
     auto nested = [](std::size_t depth) {
         value v(1);
-        for (std::size_t i = 0; i < depth; ++i) v = value(array{std::move(v)});
+        for (std::size_t i = 0; i < depth; ++i)
+            v = value(array{std::move(v)});
         return v;
     };
     for (auto name : sim::codec_names()) {
@@ -66,7 +68,8 @@ TEST_CASE("the depth limit is exact and configurable", "[bad-input]") {
         auto c = sim::make_codec(name);
         value ok = nested(128);
         CHECK(c->decode(c->encode(ok).span()) == ok);
-        CHECK_THROWS_WITH(c->encode(nested(129)), Catch::Contains("nesting deeper than 128 levels"));
+        CHECK_THROWS_WITH(c->encode(nested(129)),
+                          Catch::Contains("nesting deeper than 128 levels"));
 
         auto shallow = sim::make_codec(name, sim::codec_options{.max_depth = 4});
         CHECK_THROWS_WITH(shallow->decode(c->encode(nested(5)).span()),
@@ -84,7 +87,13 @@ TEST_CASE("element counts from the wire are not trusted for allocation", "[bad-i
         {"dfffffffff0101", "map of 4 billion"},
         {"dbffffffff61", "string of 4 GiB"},
         {"c6ffffffff61", "bytes of 4 GiB"},
-        {"dc" "ffff" "dd" "ffffffff" "df" "ffffffff", "nested claims"},
+        {"dc"
+         "ffff"
+         "dd"
+         "ffffffff"
+         "df"
+         "ffffffff",
+         "nested claims"},
     };
     for (const auto& c : claims) {
         CAPTURE(c.what);
@@ -108,7 +117,8 @@ TEST_CASE("invalid UTF-8 is rejected by every decoder", "[bad-input]") {
     for (std::string bad : {"\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x9a", "\xc0\x80", "\xe0\x80\x80",
                             "\xed\xb0\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\xff"}) {
         CAPTURE(sim_test::to_hex(sim_test::as_bytes(bad)));
-        CHECK_THROWS_WITH(json->decode("[\"ok\", \"x" + bad + "\"]"), Catch::Contains("invalid UTF-8"));
+        CHECK_THROWS_WITH(json->decode("[\"ok\", \"x" + bad + "\"]"),
+                          Catch::Contains("invalid UTF-8"));
         std::string packed = "\x92\xa2ok";
         packed += static_cast<char>(0xa1 + bad.size());
         packed += "x" + bad;

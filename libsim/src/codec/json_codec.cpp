@@ -6,10 +6,10 @@
 #include <iterator>
 #include <limits>
 
-#include "codec/float_repr.hpp"
 #include "codec/atomic_append.hpp"
-#include "codec/utf8.hpp"
 #include "codec/decode_scratch.hpp"
+#include "codec/float_repr.hpp"
+#include "codec/utf8.hpp"
 
 namespace sim {
 
@@ -20,23 +20,43 @@ namespace {
 constexpr char hex_digits[] = "0123456789abcdef";
 
 class json_writer {
-public:
+  public:
     json_writer(byte_buffer& out, const codec_options& options) : out_(out), options_(options) {}
 
     void write(const value& v, std::size_t depth) {
         switch (v.kind()) {
-            case value_kind::nil: put("null"); return;
-            case value_kind::boolean: put(*v.get_if<bool>() ? "true" : "false"); return;
-            case value_kind::int64: put_integer(*v.get_if<std::int64_t>()); return;
-            case value_kind::uint64: put_integer(*v.get_if<std::uint64_t>()); return;
-            case value_kind::big_integer: put(v.get_if<big_integer>()->str()); return;
-            case value_kind::float64: put_float(*v.get_if<double>()); return;
-            case value_kind::string: put_string(*v.get_if<std::string>()); return;
+            case value_kind::nil:
+                put("null");
+                return;
+            case value_kind::boolean:
+                put(*v.get_if<bool>() ? "true" : "false");
+                return;
+            case value_kind::int64:
+                put_integer(*v.get_if<std::int64_t>());
+                return;
+            case value_kind::uint64:
+                put_integer(*v.get_if<std::uint64_t>());
+                return;
+            case value_kind::big_integer:
+                put(v.get_if<big_integer>()->str());
+                return;
+            case value_kind::float64:
+                put_float(*v.get_if<double>());
+                return;
+            case value_kind::string:
+                put_string(*v.get_if<std::string>());
+                return;
             case value_kind::bytes:
                 throw serialization_error("json cannot encode bytes (use a msgpack codec)");
-            case value_kind::array: write_array(*v.get_if<array>(), depth); return;
-            case value_kind::map: write_map(*v.get_if<map>(), depth); return;
-            case value_kind::object: write_object(*v.get_if<object>(), depth); return;
+            case value_kind::array:
+                write_array(*v.get_if<array>(), depth);
+                return;
+            case value_kind::map:
+                write_map(*v.get_if<map>(), depth);
+                return;
+            case value_kind::object:
+                write_object(*v.get_if<object>(), depth);
+                return;
         }
     }
 
@@ -50,7 +70,7 @@ public:
         out_.push_back(std::byte{']'});
     }
 
-private:
+  private:
     void put(std::string_view s) { out_.append(s); }
 
     template <class Int>
@@ -72,13 +92,17 @@ private:
     }
 
     void put_escape(std::uint32_t unit) {
-        char e[6] = {'\\', 'u', hex_digits[(unit >> 12) & 0xf], hex_digits[(unit >> 8) & 0xf],
-                     hex_digits[(unit >> 4) & 0xf], hex_digits[unit & 0xf]};
+        char e[6] = {'\\',
+                     'u',
+                     hex_digits[(unit >> 12) & 0xf],
+                     hex_digits[(unit >> 8) & 0xf],
+                     hex_digits[(unit >> 4) & 0xf],
+                     hex_digits[unit & 0xf]};
         out_.append(e, 6);
     }
 
-    // ensure_ascii=True: printable ASCII as is, short escapes for the usual five, \uXXXX (lowercase)
-    // for everything else, surrogate pairs above U+FFFF.
+    // ensure_ascii=True: printable ASCII as is, short escapes for the usual five, \uXXXX
+    // (lowercase) for everything else, surrogate pairs above U+FFFF.
     void put_string(std::string_view s) {
         out_.push_back(std::byte{'"'});
         const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -92,13 +116,34 @@ private:
             }
             out_.append(run, static_cast<std::size_t>(p - run));
             switch (c) {
-                case '"': put("\\\""); ++p; break;
-                case '\\': put("\\\\"); ++p; break;
-                case '\n': put("\\n"); ++p; break;
-                case '\r': put("\\r"); ++p; break;
-                case '\t': put("\\t"); ++p; break;
-                case '\b': put("\\b"); ++p; break;
-                case '\f': put("\\f"); ++p; break;
+                case '"':
+                    put("\\\"");
+                    ++p;
+                    break;
+                case '\\':
+                    put("\\\\");
+                    ++p;
+                    break;
+                case '\n':
+                    put("\\n");
+                    ++p;
+                    break;
+                case '\r':
+                    put("\\r");
+                    ++p;
+                    break;
+                case '\t':
+                    put("\\t");
+                    ++p;
+                    break;
+                case '\b':
+                    put("\\b");
+                    ++p;
+                    break;
+                case '\f':
+                    put("\\f");
+                    ++p;
+                    break;
                 default:
                     if (c < 0x80) {
                         put_escape(c);
@@ -109,7 +154,8 @@ private:
                         if (len == 0) {
                             throw serialization_error(
                                 "json cannot encode a string that is not valid UTF-8 (byte " +
-                                std::to_string(p - reinterpret_cast<const unsigned char*>(s.data())) +
+                                std::to_string(p -
+                                               reinterpret_cast<const unsigned char*>(s.data())) +
                                 " of the string)");
                         }
                         if (cp >= 0x10000) {
@@ -148,9 +194,15 @@ private:
     // Python's json converts str, int, float, bool and None keys to strings; others fail.
     void write_key(const value& k) {
         switch (k.kind()) {
-            case value_kind::string: put_string(*k.get_if<std::string>()); return;
-            case value_kind::nil: put("\"null\""); return;
-            case value_kind::boolean: put(*k.get_if<bool>() ? "\"true\"" : "\"false\""); return;
+            case value_kind::string:
+                put_string(*k.get_if<std::string>());
+                return;
+            case value_kind::nil:
+                put("\"null\"");
+                return;
+            case value_kind::boolean:
+                put(*k.get_if<bool>() ? "\"true\"" : "\"false\"");
+                return;
             case value_kind::int64:
             case value_kind::uint64:
             case value_kind::big_integer:
@@ -160,8 +212,10 @@ private:
                 out_.push_back(std::byte{'"'});
                 return;
             default:
-                throw serialization_error("json map keys must be strings, numbers, booleans or "
-                                          "null, not " + k.type_name());
+                throw serialization_error(
+                    "json map keys must be strings, numbers, booleans or "
+                    "null, not " +
+                    k.type_name());
         }
     }
 
@@ -201,7 +255,7 @@ private:
 // it closes, into storage of exactly the right size (JSON does not announce sizes), the way
 // RapidJSON builds its DOM.
 class json_reader {
-public:
+  public:
     json_reader(std::span<const std::byte> in, const codec_options& options,
                 detail::decode_scratch& scratch)
         : begin_(reinterpret_cast<const char*>(in.data())),
@@ -224,7 +278,7 @@ public:
         return std::move(stack_.back());
     }
 
-private:
+  private:
     struct located_error : serialization_error {
         using serialization_error::serialization_error;
     };
@@ -282,12 +336,12 @@ private:
     }
 
     [[noreturn]] void fail(std::string_view what) const {
-        throw located_error("json decode: " + std::string(what) + " at byte " + offset(),
-                            place());
+        throw located_error("json decode: " + std::string(what) + " at byte " + offset(), place());
     }
 
     void skip_ws() noexcept {
-        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+            ++p_;
     }
 
     bool literal(std::string_view word) noexcept {
@@ -371,7 +425,9 @@ private:
                 ++p_;
                 s = state::first_element;
                 return;
-            case '"': stack_.emplace_back(parse_string()); break;
+            case '"':
+                stack_.emplace_back(parse_string());
+                break;
             case 't':
                 if (!literal("true")) fail("expected a value");
                 stack_.emplace_back(true);
@@ -417,7 +473,8 @@ private:
         if (*p_ == '0') {
             ++p_;
         } else {
-            while (p_ < end_ && digit(*p_)) ++p_;
+            while (p_ < end_ && digit(*p_))
+                ++p_;
         }
         const char* int_end = p_;
         bool is_float = false;
@@ -425,14 +482,16 @@ private:
             is_float = true;
             ++p_;
             if (p_ >= end_ || !digit(*p_)) fail("invalid number: expected a digit after '.'");
-            while (p_ < end_ && digit(*p_)) ++p_;
+            while (p_ < end_ && digit(*p_))
+                ++p_;
         }
         if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
             is_float = true;
             ++p_;
             if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
             if (p_ >= end_ || !digit(*p_)) fail("invalid number: expected a digit in the exponent");
-            while (p_ < end_ && digit(*p_)) ++p_;
+            while (p_ < end_ && digit(*p_))
+                ++p_;
         }
         if (!is_float) return parse_integer(start, int_begin, int_end, negative);
         return value(parse_double(start, int_begin, int_end));
@@ -442,7 +501,8 @@ private:
                                bool negative) {
         if (end - digits <= 18) {
             std::int64_t v = 0;
-            for (const char* q = digits; q < end; ++q) v = v * 10 + (*q - '0');
+            for (const char* q = digits; q < end; ++q)
+                v = v * 10 + (*q - '0');
             return value(negative ? -v : v);
         }
         std::int64_t i = 0;
@@ -468,7 +528,8 @@ private:
         const char* q = int_begin;
         long magnitude = 0;
         bool found = false;
-        while (q < int_end && *q == '0') ++q;
+        while (q < int_end && *q == '0')
+            ++q;
         if (q < int_end) {
             magnitude = static_cast<long>(int_end - q) - 1;
             found = true;
@@ -476,11 +537,13 @@ private:
         const char* frac = int_end < p_ && *int_end == '.' ? int_end + 1 : int_end;
         const char* f = frac;
         if (!found) {
-            while (f < p_ && *f == '0') ++f;
+            while (f < p_ && *f == '0')
+                ++f;
             magnitude = -static_cast<long>(f - frac) - 1;
         }
         const char* e = frac;
-        while (e < p_ && *e != 'e' && *e != 'E') ++e;
+        while (e < p_ && *e != 'e' && *e != 'E')
+            ++e;
         long exponent = 0;
         if (e < p_) {
             const char* x = e + 1;
@@ -552,14 +615,30 @@ private:
                 ++p_;
                 if (p_ >= end_) fail("unterminated string");
                 switch (*p_++) {
-                    case '"': out.push_back('"'); break;
-                    case '\\': out.push_back('\\'); break;
-                    case '/': out.push_back('/'); break;
-                    case 'b': out.push_back('\b'); break;
-                    case 'f': out.push_back('\f'); break;
-                    case 'n': out.push_back('\n'); break;
-                    case 'r': out.push_back('\r'); break;
-                    case 't': out.push_back('\t'); break;
+                    case '"':
+                        out.push_back('"');
+                        break;
+                    case '\\':
+                        out.push_back('\\');
+                        break;
+                    case '/':
+                        out.push_back('/');
+                        break;
+                    case 'b':
+                        out.push_back('\b');
+                        break;
+                    case 'f':
+                        out.push_back('\f');
+                        break;
+                    case 'n':
+                        out.push_back('\n');
+                        break;
+                    case 'r':
+                        out.push_back('\r');
+                        break;
+                    case 't':
+                        out.push_back('\t');
+                        break;
                     case 'u': {
                         std::uint32_t cp = parse_hex4();
                         if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -568,7 +647,8 @@ private:
                             }
                             p_ += 2;
                             std::uint32_t low = parse_hex4();
-                            if (low < 0xdc00 || low > 0xdfff) fail("unpaired surrogate in \\u escape");
+                            if (low < 0xdc00 || low > 0xdfff)
+                                fail("unpaired surrogate in \\u escape");
                             cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                         } else if (cp >= 0xdc00 && cp <= 0xdfff) {
                             fail("unpaired surrogate in \\u escape");
@@ -576,7 +656,9 @@ private:
                         append_utf8(out, cp);
                         break;
                     }
-                    default: --p_; fail("invalid escape");
+                    default:
+                        --p_;
+                        fail("invalid escape");
                 }
                 run = p_;
                 continue;
@@ -587,8 +669,9 @@ private:
                 continue;
             }
             std::uint32_t cp = 0;
-            std::size_t len = detail::utf8_sequence(reinterpret_cast<const unsigned char*>(p_),
-                                                    reinterpret_cast<const unsigned char*>(end_), cp);
+            std::size_t len =
+                detail::utf8_sequence(reinterpret_cast<const unsigned char*>(p_),
+                                      reinterpret_cast<const unsigned char*>(end_), cp);
             if (len == 0) fail("invalid UTF-8");
             p_ += len;
         }

@@ -48,8 +48,10 @@ value marker(std::string_view name, value v) {
 
 value to_logical(const value& v) {
     switch (v.kind()) {
-        case value_kind::bytes: return marker("$bytes", to_hex(*v.get_if<bytes>()));
-        case value_kind::big_integer: return marker("$bigint", v.get_if<big_integer>()->str());
+        case value_kind::bytes:
+            return marker("$bytes", to_hex(*v.get_if<bytes>()));
+        case value_kind::big_integer:
+            return marker("$bigint", v.get_if<big_integer>()->str());
         case value_kind::float64: {
             double d = *v.get_if<double>();
             if (std::isnan(d)) return marker("$float", "nan");
@@ -59,28 +61,33 @@ value to_logical(const value& v) {
         case value_kind::array: {
             array out;
             out.reserve(v.size());
-            for (const auto& x : *v.get_if<array>()) out.push_back(to_logical(x));
+            for (const auto& x : *v.get_if<array>())
+                out.push_back(to_logical(x));
             return value(std::move(out));
         }
         case value_kind::map: {
             const map& m = *v.get_if<map>();
             bool string_keys = true;
-            for (const auto& [k, x] : m) string_keys = string_keys && k.is_string();
+            for (const auto& [k, x] : m)
+                string_keys = string_keys && k.is_string();
             if (string_keys) {
                 map out;
                 out.reserve(m.size());
-                for (const auto& [k, x] : m) out.insert_or_assign(k, to_logical(x));
+                for (const auto& [k, x] : m)
+                    out.insert_or_assign(k, to_logical(x));
                 return value(std::move(out));
             }
             array pairs;
             pairs.reserve(m.size());
-            for (const auto& [k, x] : m) pairs.push_back(array{to_logical(k), to_logical(x)});
+            for (const auto& [k, x] : m)
+                pairs.push_back(array{to_logical(k), to_logical(x)});
             return marker("$map", std::move(pairs));
         }
         case value_kind::object:
             throw serialization_error("the logical notation has no objects (type \"" +
                                       v.as_object().type_name() + "\")");
-        default: return v;
+        default:
+            return v;
     }
 }
 
@@ -119,7 +126,8 @@ value from_logical(const value& logical) {
                     for (std::size_t i = 0; i < pairs.size(); ++i) {
                         detail::at_place(i, [&] {
                             const array& kv = pairs[i].as_array();
-                            if (kv.size() != 2) throw serialization_error("$map: expected [key, value]");
+                            if (kv.size() != 2)
+                                throw serialization_error("$map: expected [key, value]");
                             out.insert_or_assign(from_logical(kv[0]), from_logical(kv[1]));
                         });
                     }
@@ -135,7 +143,8 @@ value from_logical(const value& logical) {
             }
             return value(std::move(out));
         }
-        default: return logical;
+        default:
+            return logical;
     }
 }
 

@@ -19,15 +19,19 @@ namespace {
 // ---- encoding ---------------------------------------------------------------------------------
 
 class msgpack_writer {
-public:
+  public:
     msgpack_writer(byte_buffer& out, const codec_options& options) : out_(out), options_(options) {}
 
     // The kinds that cannot fail, written without the recursion and the place bookkeeping that
     // containers need: most elements of large arrays are numbers.
     bool write_scalar(const value& v) {
         switch (v.kind()) {
-            case value_kind::nil: byte(0xc0); return true;
-            case value_kind::boolean: byte(*v.get_if<bool>() ? 0xc3 : 0xc2); return true;
+            case value_kind::nil:
+                byte(0xc0);
+                return true;
+            case value_kind::boolean:
+                byte(*v.get_if<bool>() ? 0xc3 : 0xc2);
+                return true;
             case value_kind::int64: {
                 std::int64_t i = *v.get_if<std::int64_t>();
                 if (i >= 0) {
@@ -37,14 +41,17 @@ public:
                 }
                 return true;
             }
-            case value_kind::uint64: write_unsigned(*v.get_if<std::uint64_t>()); return true;
+            case value_kind::uint64:
+                write_unsigned(*v.get_if<std::uint64_t>());
+                return true;
             case value_kind::float64: {
                 std::byte* p = out_.extend(9);
                 p[0] = std::byte{0xcb};
                 store_be(p + 1, std::bit_cast<std::uint64_t>(*v.get_if<double>()));
                 return true;
             }
-            default: return false;
+            default:
+                return false;
         }
     }
 
@@ -55,13 +62,18 @@ public:
             case value_kind::boolean:
             case value_kind::int64:
             case value_kind::uint64:
-            case value_kind::float64: return;  // written by write_scalar
+            case value_kind::float64:
+                return;  // written by write_scalar
             case value_kind::big_integer:
                 throw serialization_error("msgpack cannot encode the integer " +
                                           v.get_if<big_integer>()->str() +
                                           " (outside [-2^63, 2^64-1])");
-            case value_kind::string: write_string(*v.get_if<std::string>()); return;
-            case value_kind::bytes: write_bytes(*v.get_if<bytes>()); return;
+            case value_kind::string:
+                write_string(*v.get_if<std::string>());
+                return;
+            case value_kind::bytes:
+                write_bytes(*v.get_if<bytes>());
+                return;
             case value_kind::array: {
                 const array& a = *v.get_if<array>();
                 check_depth(depth);
@@ -105,7 +117,7 @@ public:
         }
     }
 
-private:
+  private:
     void byte(unsigned b) { out_.push_back(static_cast<std::byte>(b)); }
 
     template <class T>
@@ -179,8 +191,9 @@ private:
 
     void write_string(const std::string& s) {
         if (std::size_t bad = utf8_invalid_at(s.data(), s.size()); bad != s.size()) {
-            throw serialization_error("msgpack cannot encode a string that is not valid UTF-8 (byte " +
-                                      std::to_string(bad) + " of the string)");
+            throw serialization_error(
+                "msgpack cannot encode a string that is not valid UTF-8 (byte " +
+                std::to_string(bad) + " of the string)");
         }
         std::size_t n = s.size();
         check_length(n, "string");
@@ -229,7 +242,7 @@ private:
 // Reads iteratively: containers are built in place, one frame per open container, so nesting
 // never touches the machine stack and every element lands where it belongs without a move.
 class msgpack_reader {
-public:
+  public:
     msgpack_reader(std::span<const std::byte> in, const codec_options& options,
                    std::string_view name, decode_scratch& scratch)
         : begin_(reinterpret_cast<const std::uint8_t*>(in.data())),
@@ -264,7 +277,7 @@ public:
         return root;
     }
 
-private:
+  private:
     struct located_error : serialization_error {
         using serialization_error::serialization_error;
     };
@@ -299,7 +312,8 @@ private:
     std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - p_); }
 
     void need(std::size_t n) const {
-        if (left() < n) [[unlikely]] truncated(n);
+        if (left() < n) [[unlikely]]
+            truncated(n);
     }
 
     template <class T>
@@ -469,13 +483,26 @@ private:
             return true;
         }
         switch (c) {
-            case 0xc0: put(root, nullptr); return true;
-            case 0xc1: fail("reserved byte 0xc1");
-            case 0xc2: put(root, false); return true;
-            case 0xc3: put(root, true); return true;
-            case 0xc4: put(root, take_bytes(load<std::uint8_t>())); return true;
-            case 0xc5: put(root, take_bytes(load<std::uint16_t>())); return true;
-            case 0xc6: put(root, take_bytes(load<std::uint32_t>())); return true;
+            case 0xc0:
+                put(root, nullptr);
+                return true;
+            case 0xc1:
+                fail("reserved byte 0xc1");
+            case 0xc2:
+                put(root, false);
+                return true;
+            case 0xc3:
+                put(root, true);
+                return true;
+            case 0xc4:
+                put(root, take_bytes(load<std::uint8_t>()));
+                return true;
+            case 0xc5:
+                put(root, take_bytes(load<std::uint16_t>()));
+                return true;
+            case 0xc6:
+                put(root, take_bytes(load<std::uint32_t>()));
+                return true;
             case 0xc7:
             case 0xc8:
             case 0xc9:
@@ -483,25 +510,60 @@ private:
             case 0xd5:
             case 0xd6:
             case 0xd7:
-            case 0xd8: fail("msgpack ext types are not supported");
-            case 0xca: put(root, static_cast<double>(std::bit_cast<float>(load<std::uint32_t>()))); return true;
-            case 0xcb: put(root, std::bit_cast<double>(load<std::uint64_t>())); return true;
-            case 0xcc: put(root, static_cast<std::int64_t>(load<std::uint8_t>())); return true;
-            case 0xcd: put(root, static_cast<std::int64_t>(load<std::uint16_t>())); return true;
-            case 0xce: put(root, static_cast<std::int64_t>(load<std::uint32_t>())); return true;
-            case 0xcf: put_unsigned(root, load<std::uint64_t>()); return true;
-            case 0xd0: put(root, static_cast<std::int64_t>(static_cast<std::int8_t>(load<std::uint8_t>()))); return true;
-            case 0xd1: put(root, static_cast<std::int64_t>(static_cast<std::int16_t>(load<std::uint16_t>()))); return true;
-            case 0xd2: put(root, static_cast<std::int64_t>(static_cast<std::int32_t>(load<std::uint32_t>()))); return true;
-            case 0xd3: put(root, static_cast<std::int64_t>(load<std::uint64_t>())); return true;
-            case 0xd9: put(root, take_string(load<std::uint8_t>())); return true;
-            case 0xda: put(root, take_string(load<std::uint16_t>())); return true;
-            case 0xdb: put(root, take_string(load<std::uint32_t>())); return true;
-            case 0xdc: return open_array(root, load<std::uint16_t>());
-            case 0xdd: return open_array(root, load<std::uint32_t>());
-            case 0xde: return open_map(root, load<std::uint16_t>());
-            case 0xdf: return open_map(root, load<std::uint32_t>());
-            default: fail("invalid byte");
+            case 0xd8:
+                fail("msgpack ext types are not supported");
+            case 0xca:
+                put(root, static_cast<double>(std::bit_cast<float>(load<std::uint32_t>())));
+                return true;
+            case 0xcb:
+                put(root, std::bit_cast<double>(load<std::uint64_t>()));
+                return true;
+            case 0xcc:
+                put(root, static_cast<std::int64_t>(load<std::uint8_t>()));
+                return true;
+            case 0xcd:
+                put(root, static_cast<std::int64_t>(load<std::uint16_t>()));
+                return true;
+            case 0xce:
+                put(root, static_cast<std::int64_t>(load<std::uint32_t>()));
+                return true;
+            case 0xcf:
+                put_unsigned(root, load<std::uint64_t>());
+                return true;
+            case 0xd0:
+                put(root,
+                    static_cast<std::int64_t>(static_cast<std::int8_t>(load<std::uint8_t>())));
+                return true;
+            case 0xd1:
+                put(root,
+                    static_cast<std::int64_t>(static_cast<std::int16_t>(load<std::uint16_t>())));
+                return true;
+            case 0xd2:
+                put(root,
+                    static_cast<std::int64_t>(static_cast<std::int32_t>(load<std::uint32_t>())));
+                return true;
+            case 0xd3:
+                put(root, static_cast<std::int64_t>(load<std::uint64_t>()));
+                return true;
+            case 0xd9:
+                put(root, take_string(load<std::uint8_t>()));
+                return true;
+            case 0xda:
+                put(root, take_string(load<std::uint16_t>()));
+                return true;
+            case 0xdb:
+                put(root, take_string(load<std::uint32_t>()));
+                return true;
+            case 0xdc:
+                return open_array(root, load<std::uint16_t>());
+            case 0xdd:
+                return open_array(root, load<std::uint32_t>());
+            case 0xde:
+                return open_map(root, load<std::uint16_t>());
+            case 0xdf:
+                return open_map(root, load<std::uint32_t>());
+            default:
+                fail("invalid byte");
         }
     }
 

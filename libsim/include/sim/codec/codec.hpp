@@ -44,7 +44,7 @@ struct codec_options {
 /// Encoders write the one canonical form of each value; decoders accept every valid input.
 /// Failures throw `sim::serialization_error`, whose message names the codec and the place.
 class codec {
-public:
+  public:
     explicit codec(codec_options options);
     virtual ~codec();
     codec(const codec&) = delete;
@@ -74,13 +74,13 @@ public:
     serializer_table& serializers() noexcept { return options_.serializers; }
     const serializer_table& serializers() const noexcept { return options_.serializers; }
 
-protected:
+  protected:
     /// Decoder working memory, reused across calls (see decode_scratch.hpp).
     detail::decode_scratch& scratch() noexcept { return *scratch_; }
 
     codec_options options_;
 
-private:
+  private:
     std::unique_ptr<detail::decode_scratch> scratch_;
 };
 
