@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -280,10 +281,6 @@ TEST_CASE("a step whose container does not answer fails at the step timeout, nam
         }
         *let_go = true;
         busy.get();
-        // Y now answers the clock/begin that timed out. Let that handler end before Y goes: a
-        // container destroyed while a clock/ handler waits inside settle_locally is used after
-        // it is freed (seen under ASan; container::shutdown does not wait for those handlers).
-        y.invoke([](sim::container& c) { c.wait_quiet(); });
         const std::string x_url = x.base_url().substr(0, x.base_url().size() - 1);
         const std::string y_url = y.base_url().substr(0, y.base_url().size() - 1);
         CHECK_THAT(what, Catch::StartsWith("step to 1 not over within 300 ms: " + y_url +
@@ -291,4 +288,82 @@ TEST_CASE("a step whose container does not answer fails at the step timeout, nam
                              Catch::Contains(x_url + ": sent 0, received 0, held 0") &&
                              Catch::Contains(y_url + ": no answer in this step"));
     });
+}
+
+namespace {
+// Answers `relay` only when its container goes: tells the test that the call arrived, then
+// sleeps an hour of W's real clock (cancelled by W's shutdown).
+class stall : public sim::agent {
+  public:
+    stall(sim::container& c, std::shared_ptr<std::promise<void>> arrived)
+        : agent(c), arrived_(std::move(arrived)) {
+        expose(
+            "relay",
+            [this](double) {
+                arrived_->set_value();
+                clock().sleep_for(3600);
+                return 0.0;
+            },
+            sim::arg("t"));
+    }
+
+  private:
+    std::shared_ptr<std::promise<void>> arrived_;
+};
+}  // namespace
+
+TEST_CASE("a fiber that waits for quiet while its container shuts down leaves before it goes",
+          "[coordinator]") {
+    // The order that freed a container under a clock/ handler (seen under ASan): the waiting
+    // fiber starts after the shutdown has begun and would wake after it ended. It must leave
+    // with connection_closed instead, and the shutdown must wait for it.
+    sim::runtime rt;
+    rt.run([] {
+        auto c = std::make_unique<sim::container>("tcp://127.0.0.1:0", coordinated("Y"));
+        std::string outcome = "did not run";
+        sim::container* raw = c.get();  // `c` is null while its container is destroyed
+        sim::runtime::current()->spawn([raw, &outcome] {
+            try {
+                raw->wait_quiet();
+                outcome = "returned";
+            } catch (const sim::connection_closed& e) {
+                outcome = e.what();
+            }
+        });
+        c.reset();  // does not yield before the shutdown has begun
+        CHECK(outcome == "container Y is shutting down");
+    });
+}
+
+TEST_CASE("a step fails with a clear error when its container goes while the step waits",
+          "[coordinator]") {
+    // Y's pinger calls W (outside the coordination), which never answers: Y's clock/begin for
+    // time 1 waits for quiet inside the container until Y goes.
+    auto arrived = std::make_shared<std::promise<void>>();
+    std::future<void> call_arrived = arrived->get_future();
+    sim::container_thread w("tcp://127.0.0.1:0", {.name = "W"});
+    w.invoke([&](sim::container& c) { c.spawn<stall>(arrived); });
+    auto y = std::make_unique<sim::container_thread>("tcp://127.0.0.1:0", coordinated("Y"));
+    y->invoke([&](sim::container& c) { c.spawn<sim_test::pinger>(w.base_url() + "0", 1.0); });
+    const std::string y_url = y->base_url();
+
+    sim::runtime driver;
+    driver.start();
+    auto stepped = driver.async([y_url]() -> std::string {
+        sim::coordinator coord({y_url}, {.step_timeout = 60s});
+        if (coord.step(0) != std::optional<double>(1)) return "step(0) did not say 1";
+        try {
+            coord.step(1);
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "step(1) ended without an error";
+    });
+    REQUIRE(call_arrived.wait_for(30s) == std::future_status::ready);
+    // Y's begin(1) handler is inside the quiet wait now: the call it waits for reached W.
+    y.reset();
+    REQUIRE(stepped.wait_for(30s) == boost::fibers::future_status::ready);
+    CHECK_THAT(stepped.get(), Catch::Contains("closed") || Catch::Contains("shutting down"));
+    driver.stop();
+    driver.join();
 }

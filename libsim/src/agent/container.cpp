@@ -530,8 +530,23 @@ container_counts container::counts() const {
 // ---- time -------------------------------------------------------------------------------------
 
 void container::settle_locally() {
+    // Counted, so that shutdown waits for a fiber in here (a clock/ handler) to leave before the
+    // container goes; the fiber leaves with `connection_closed` when woken by the shutdown.
+    struct settling_guard {
+        container* c;
+        explicit settling_guard(container* k) : c(k) { ++c->settling_; }
+        ~settling_guard() {
+            --c->settling_;
+            if (c->shutting_down_) c->notify();
+        }
+    } counted{this};
+    auto check = [this] {
+        if (shutting_down_) throw connection_closed("container " + name_ + " is shutting down");
+    };
     for (;;) {
+        check();
         rt_->wait_idle();
+        check();
         if (connecting_ == 0 && pending_calls() == 0) return;
         // Something is on its way: a reply, a connection. Channels and connects notify us.
         wait_event(std::chrono::steady_clock::time_point::max());
@@ -637,9 +652,11 @@ void container::shutdown() noexcept {
         for (auto& c : open)
             c.close();
         local_.close();
-        // Agents still busy end as their calls fail and their sleeps are cancelled.
+        // Agents still busy end as their calls fail and their sleeps are cancelled; fibers
+        // waiting for quiet (handlers of clock/ functions) end when woken.
+        notify();
         auto warn_at = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (removed_pending_ > 0) {
+        while (removed_pending_ > 0 || settling_ > 0) {
             if (!wait_event(warn_at)) {
                 std::string busy;
                 int listed = 0;
@@ -648,8 +665,9 @@ void container::shutdown() noexcept {
                     busy += fmt::format("{}{} ({}, {} fibers or calls)", listed++ > 0 ? ", " : "",
                                         s.a->id_, s.a->type_name(), s.a->busy_);
                 }
-                log->warn("{}: shutting down, still waiting for {} agents to finish: {}", name_,
-                          removed_pending_, busy);
+                log->warn("{}: shutting down, still waiting for {} agents to finish: {}{}", name_,
+                          removed_pending_, busy,
+                          settling_ > 0 ? fmt::format(" ({} waits for quiet)", settling_) : "");
                 warn_at += std::chrono::seconds(5);
             }
         }

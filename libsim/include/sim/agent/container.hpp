@@ -205,6 +205,7 @@ class container {
     std::map<std::string, std::shared_ptr<peer_entry>, std::less<>> peers_;  // by base URL
     container_counts retired_;  // counts of closed links
     std::size_t connecting_ = 0;
+    std::size_t settling_ = 0;  // fibers inside settle_locally, waited for by shutdown
     std::vector<detail::fiber_waiter*> event_waiters_;  // woken by channel activity and connects
     std::vector<detail::fiber_waiter*> stop_waiters_;
     std::shared_ptr<void> alive_;  // callbacks handed to connections check it
