@@ -29,7 +29,8 @@ TEST_CASE("frame header is a big-endian payload length", "[frame]") {
 }
 
 TEST_CASE("frames come out whole whatever the chunking", "[frame]") {
-    std::vector<std::string> payloads{"a", std::string(300, 'b'), "ccc", std::string(70000, 'd'), "e"};
+    std::vector<std::string> payloads{"a", std::string(300, 'b'), "ccc", std::string(70000, 'd'),
+                                      "e"};
     std::vector<std::byte> stream;
     for (const auto& p : payloads) {
         auto f = make_frame(p);
@@ -55,7 +56,8 @@ TEST_CASE("frames come out whole whatever the chunking", "[frame]") {
             }
             at += n;
             std::error_code ec;
-            while (auto p = reader.next(ec)) got.push_back(as_string(*p));
+            while (auto p = reader.next(ec))
+                got.push_back(as_string(*p));
             REQUIRE_FALSE(ec);
         }
         CHECK(got == payloads);
@@ -74,7 +76,8 @@ TEST_CASE("several frames from one read are all delivered in order", "[frame]") 
     reader.feed(stream);
     std::error_code ec;
     int i = 0;
-    while (auto p = reader.next(ec)) CHECK(as_string(*p) == std::to_string(i++));
+    while (auto p = reader.next(ec))
+        CHECK(as_string(*p) == std::to_string(i++));
     CHECK(i == 100);
 }
 
@@ -151,7 +154,8 @@ TEST_CASE("memory stays bounded by the largest frame, not by the stream", "[fram
                 reader.feed(f);
             }
             std::error_code ec;
-            while (reader.next(ec)) ++frames;
+            while (reader.next(ec))
+                ++frames;
         }
         CHECK(frames == 100000);
         CHECK(reader.memory() < 16384);

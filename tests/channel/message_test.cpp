@@ -16,9 +16,10 @@ TEST_CASE("a message encodes as one frame of [type, id, content]", "[message]") 
     sim::byte_buffer out;
     value content(array{"calc/math/add", array{1, 2}, map{{"scale", 3}}});
     sim::encode_frame(json, sim::message_type::request, value(1), content, out);
-    CHECK(sim_test::to_hex(out.span()) ==
-          "0000002f5b302c20312c205b2263616c632f6d6174682f616464222c205b312c20325d2c207b227363616c6522"
-          "3a20337d5d5d");
+    CHECK(
+        sim_test::to_hex(out.span()) ==
+        "0000002f5b302c20312c205b2263616c632f6d6174682f616464222c205b312c20325d2c207b227363616c6522"
+        "3a20337d5d5d");
     // Frames append: a writer can gather several into one buffer.
     sim::encode_frame(json, sim::message{sim::message_type::result, value(1), value(9)}, out);
     sim::frame_reader reader;
@@ -27,8 +28,10 @@ TEST_CASE("a message encodes as one frame of [type, id, content]", "[message]") 
     auto first = reader.next(ec);
     auto second = reader.next(ec);
     REQUIRE((first && second));
-    CHECK(sim::decode_message(json, *first) == sim::message{sim::message_type::request, value(1), content});
-    CHECK(sim::decode_message(json, *second) == sim::message{sim::message_type::result, value(1), value(9)});
+    CHECK(sim::decode_message(json, *first) ==
+          sim::message{sim::message_type::request, value(1), content});
+    CHECK(sim::decode_message(json, *second) ==
+          sim::message{sim::message_type::result, value(1), value(9)});
 }
 
 TEST_CASE("a failed encode leaves the output untouched", "[message]") {
@@ -49,7 +52,8 @@ TEST_CASE("a failed encode leaves the output untouched", "[message]") {
 TEST_CASE("invalid messages are protocol errors that say what is wrong", "[message]") {
     sim::msgpack_codec mp;
     auto decode = [&](const value& v) { return sim::decode_message(mp, mp.encode(v).span()); };
-    CHECK_THROWS_WITH(decode(value("x")), "invalid message: expected [type, id, content], got string");
+    CHECK_THROWS_WITH(decode(value("x")),
+                      "invalid message: expected [type, id, content], got string");
     CHECK_THROWS_WITH(decode(array{0, 1}),
                       "invalid message: expected [type, id, content], got an array of 2 elements");
     CHECK_THROWS_WITH(decode(array{0, 1, 2, 3}),

@@ -21,12 +21,15 @@ TEST_CASE("dates read and write as arrow does", "[clock][date]") {
     CHECK(sim::utc_time::parse("2016-01-01T07:00:00-05:30") == d);
     CHECK(sim::utc_time::parse("2016-01-01T12:30:00Z") == d);
     CHECK(sim::utc_time::parse("2016-01-01 12:30:00") == d);
-    CHECK(sim::utc_time::parse("2016-01-01T12:30:00.25+00:00").to_string() == "2016-01-01T12:30:00.250000+00:00");
-    CHECK(sim::utc_time::parse("2015-12-31T23:59:59+00:00").plus_seconds(1).to_string() == "2016-01-01T00:00:00+00:00");
+    CHECK(sim::utc_time::parse("2016-01-01T12:30:00.25+00:00").to_string() ==
+          "2016-01-01T12:30:00.250000+00:00");
+    CHECK(sim::utc_time::parse("2015-12-31T23:59:59+00:00").plus_seconds(1).to_string() ==
+          "2016-01-01T00:00:00+00:00");
     CHECK(sim::utc_time().to_string() == "1970-01-01T00:00:00+00:00");
     CHECK(d.seconds_since(sim::utc_time::parse("2016-01-01T12:00:00+00:00")) == 1800.0);
-    for (const char* bad : {"2016-13-01T00:00:00", "2016-02-30T00:00:00", "2016-01-01", "2016-01-01T25:00:00",
-                            "2016-01-01T12:30:00+0x:00", "yesterday", "2016-01-01T12:30:00 junk"}) {
+    for (const char* bad :
+         {"2016-13-01T00:00:00", "2016-02-30T00:00:00", "2016-01-01", "2016-01-01T25:00:00",
+          "2016-01-01T12:30:00+0x:00", "yesterday", "2016-01-01T12:30:00 junk"}) {
         CAPTURE(bad);
         CHECK_THROWS_AS(sim::utc_time::parse(bad), std::invalid_argument);
     }
@@ -42,7 +45,8 @@ TEST_CASE("virtual time moves only when set, strictly forward", "[clock][virtual
     CHECK_THROWS_WITH(c.set_time(30), "Time must be > 30 but is 30");
     c.set_time(30.5);
     CHECK_THROWS_WITH(c.set_time(30.25), "Time must be > 30.5 but is 30.25");
-    sim::virtual_clock from_minus_one(sim::utc_time(), -1);  // mosaik's pattern: the first step is 0
+    sim::virtual_clock from_minus_one(sim::utc_time(),
+                                      -1);  // mosaik's pattern: the first step is 0
     from_minus_one.set_time(0);
     CHECK(from_minus_one.now() == 0);
 }

@@ -16,18 +16,21 @@ namespace {
 
 value repetitive(std::size_t n) {
     array a;
-    for (std::size_t i = 0; i < n; ++i) a.push_back(value(array{"agents/" + std::to_string(i % 7), 1.5, i % 3}));
+    for (std::size_t i = 0; i < n; ++i)
+        a.push_back(value(array{"agents/" + std::to_string(i % 7), 1.5, i % 3}));
     return value(std::move(a));
 }
 
 std::uint32_t le32(const sim::byte_buffer& b, std::size_t at) {
     std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(b.data()[at + i]) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+        v |= static_cast<std::uint32_t>(b.data()[at + i]) << (8 * i);
     return v;
 }
 
 void put_le32(sim::byte_buffer& b, std::size_t at, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b.data()[at + i] = static_cast<std::byte>(v >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+        b.data()[at + i] = static_cast<std::byte>(v >> (8 * i));
 }
 
 }  // namespace
@@ -82,7 +85,8 @@ TEST_CASE("msgpack-blosc rejects headers whose sizes lie", "[blosc]") {
     SECTION("cbytes does not match the payload") {
         sim::byte_buffer b = good;
         put_le32(b, 12, static_cast<std::uint32_t>(b.size() + 100));
-        CHECK_THROWS_WITH(blosc.decode(b.span()), Catch::Contains("compressed bytes but the payload has"));
+        CHECK_THROWS_WITH(blosc.decode(b.span()),
+                          Catch::Contains("compressed bytes but the payload has"));
         CHECK_THROWS_AS(blosc.decode(good.span().first(good.size() - 1)), sim::serialization_error);
     }
     SECTION("nbytes beyond the limit is refused before anything is allocated") {
@@ -105,7 +109,8 @@ TEST_CASE("msgpack-blosc rejects headers whose sizes lie", "[blosc]") {
     }
     SECTION("corrupt compressed data") {
         sim::byte_buffer b = good;
-        for (std::size_t i = 16; i < b.size(); i += 3) b.data()[i] = std::byte{0xff};
+        for (std::size_t i = 16; i < b.size(); i += 3)
+            b.data()[i] = std::byte{0xff};
         CHECK_THROWS_AS(blosc.decode(b.span()), sim::serialization_error);
     }
     SECTION("unknown version") {
@@ -151,7 +156,8 @@ TEST_CASE("msgpack-lz4 stores small or incompressible payloads and compresses th
 TEST_CASE("msgpack-lz4 rejects malformed payloads", "[lz4]") {
     sim::lz4_codec lz4;
     sim::byte_buffer b = lz4.encode(repetitive(500));
-    CHECK_THROWS_WITH(lz4.decode(std::span<const std::byte>()), "msgpack-lz4 decode: empty payload");
+    CHECK_THROWS_WITH(lz4.decode(std::span<const std::byte>()),
+                      "msgpack-lz4 decode: empty payload");
     CHECK_THROWS_WITH(lz4.decode(sim_test::as_bytes("\x07rest")),
                       "msgpack-lz4 decode: unknown format byte 7 (0 stored, 1 LZ4)");
     CHECK_THROWS_WITH(lz4.decode(b.span().first(3)), "msgpack-lz4 decode: truncated header");
@@ -160,7 +166,8 @@ TEST_CASE("msgpack-lz4 rejects malformed payloads", "[lz4]") {
     CHECK_THROWS_WITH(lz4.decode(lie.span()), Catch::Contains("above the limit"));
     sim::byte_buffer longer = b;
     put_le32(longer, 1, le32(b, 1) + 1);
-    CHECK_THROWS_WITH(lz4.decode(longer.span()), Catch::StartsWith("msgpack-lz4 decode: corrupt LZ4 block"));
+    CHECK_THROWS_WITH(lz4.decode(longer.span()),
+                      Catch::StartsWith("msgpack-lz4 decode: corrupt LZ4 block"));
     CHECK_THROWS_AS(lz4.decode(b.span().first(b.size() - 1)), sim::serialization_error);
     CHECK_THROWS_WITH(lz4.decode(sim_test::as_bytes(std::string_view("\x00\xc1", 2))),
                       "msgpack-lz4 decode: reserved byte 0xc1 at byte 0");

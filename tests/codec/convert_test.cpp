@@ -31,13 +31,13 @@ struct point {
 
 // Private fields, reached through cereal::access as Cereal users write it.
 class segment {
-public:
+  public:
     segment() = default;
     segment(point a, point b, std::string label) : a_(a), b_(b), label_(std::move(label)) {}
     const std::string& label() const { return label_; }
     friend bool operator==(const segment&, const segment&) = default;
 
-private:
+  private:
     friend class cereal::access;
     template <class Archive>
     void serialize(Archive& ar) {

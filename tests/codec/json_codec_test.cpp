@@ -95,8 +95,9 @@ TEST_CASE("json map keys convert as Python converts them", "[json]") {
                        R"("123456789012345678901234567890": "big"})");
     map bad;
     bad.insert_or_assign(array{1}, 2);
-    CHECK_THROWS_WITH(encode(array{0, bad}),
-                      "json map keys must be strings, numbers, booleans or null, not array (at [1][[1]])");
+    CHECK_THROWS_WITH(
+        encode(array{0, bad}),
+        "json map keys must be strings, numbers, booleans or null, not array (at [1][[1]])");
 }
 
 TEST_CASE("json cannot carry bytes and says where they are", "[json]") {
@@ -116,7 +117,8 @@ TEST_CASE("json cannot carry bytes and says where they are", "[json]") {
 
 TEST_CASE("json decodes any valid JSON and Python's extra tokens", "[json]") {
     CHECK(decode(" \t\r\n[ 1 ,2\n,\t3 ] ") == value(array{1, 2, 3}));
-    CHECK(decode(R"({"a" : {"b" : []}, "c":{}})") == value(map{{"a", map{{"b", array{}}}}, {"c", map{}}}));
+    CHECK(decode(R"({"a" : {"b" : []}, "c":{}})") ==
+          value(map{{"a", map{{"b", array{}}}}, {"c", map{}}}));
     CHECK(decode(R"("\u00e9\u20AC\ud83d\ude80\/\"\\\b\f\n\r\t")") ==
           value("\xc3\xa9\xe2\x82\xac\xf0\x9f\x9a\x80/\"\\\b\f\n\r\t"));
     CHECK(decode("\"caf\xc3\xa9\"") == value("caf\xc3\xa9"));
@@ -129,11 +131,14 @@ TEST_CASE("json decodes any valid JSON and Python's extra tokens", "[json]") {
     CHECK(decode("9223372036854775807") == value(INT64_MAX));
     CHECK(decode("-9223372036854775808") == value(INT64_MIN));
     CHECK(decode("18446744073709551615") == value(UINT64_MAX));
-    CHECK(decode("18446744073709551616").get_if<sim::big_integer>()->str() == "18446744073709551616");
-    CHECK(decode("-9223372036854775809").get_if<sim::big_integer>()->str() == "-9223372036854775809");
+    CHECK(decode("18446744073709551616").get_if<sim::big_integer>()->str() ==
+          "18446744073709551616");
+    CHECK(decode("-9223372036854775809").get_if<sim::big_integer>()->str() ==
+          "-9223372036854775809");
     CHECK(std::isnan(decode("NaN").as_double()));
     CHECK(decode("[Infinity, -Infinity]") ==
-          value(array{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}));
+          value(array{std::numeric_limits<double>::infinity(),
+                      -std::numeric_limits<double>::infinity()}));
     // Python's float() overflows to infinity and underflows to zero.
     CHECK(decode("1e400") == value(std::numeric_limits<double>::infinity()));
     CHECK(decode("-1.5e99999999999999999999") == value(-std::numeric_limits<double>::infinity()));

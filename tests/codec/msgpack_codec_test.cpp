@@ -86,7 +86,8 @@ TEST_CASE("msgpack strings, bytes and containers at every width", "[msgpack]") {
     CHECK(encode_hex(array(16)).substr(0, 6) == "dc0010");
     CHECK(encode_hex(array(65536)).substr(0, 10) == "dd00010000");
     map m;
-    for (int i = 0; i < 16; ++i) m.insert_or_assign(i, nullptr);
+    for (int i = 0; i < 16; ++i)
+        m.insert_or_assign(i, nullptr);
     CHECK(encode_hex(m).substr(0, 6) == "de0010");
     CHECK(encode_hex(map{{1, "a"}, {value(array{}), true}}) == "8201a16190c3");
     CHECK(encode_hex(array{nullptr, false, true}) == "93c0c2c3");
@@ -144,7 +145,10 @@ TEST_CASE("msgpack rejects malformed input with its byte offset", "[msgpack]") {
 }
 
 TEST_CASE("msgpack keeps non-string map keys", "[msgpack]") {
-    value v = decode_hex("82" "01a3696e74" "93010203c3");
+    value v = decode_hex(
+        "82"
+        "01a3696e74"
+        "93010203c3");
     REQUIRE(v.is_map());
     CHECK(*v.as_map().find(value(1)) == value("int"));
     CHECK(*v.as_map().find(value(array{1, 2, 3})) == value(true));

@@ -5,10 +5,10 @@
 
 #include <cmath>
 
-#include <msgpack.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <msgpack.hpp>
 
 #include <sim/codec/codec.hpp>
 
@@ -31,15 +31,20 @@ value_generator::profile profile_for(std::string_view codec) {
 // Compares a value with what msgpack-cxx decoded from our bytes.
 bool same(const value& v, const msgpack::object& o) {
     switch (v.kind()) {
-        case sim::value_kind::nil: return o.type == msgpack::type::NIL;
-        case sim::value_kind::boolean: return o.type == msgpack::type::BOOLEAN && o.via.boolean == v.as_bool();
+        case sim::value_kind::nil:
+            return o.type == msgpack::type::NIL;
+        case sim::value_kind::boolean:
+            return o.type == msgpack::type::BOOLEAN && o.via.boolean == v.as_bool();
         case sim::value_kind::int64: {
             auto i = *v.get_if<std::int64_t>();
-            if (i >= 0) return o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 == static_cast<std::uint64_t>(i);
+            if (i >= 0)
+                return o.type == msgpack::type::POSITIVE_INTEGER &&
+                       o.via.u64 == static_cast<std::uint64_t>(i);
             return o.type == msgpack::type::NEGATIVE_INTEGER && o.via.i64 == i;
         }
         case sim::value_kind::uint64:
-            return o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 == *v.get_if<std::uint64_t>();
+            return o.type == msgpack::type::POSITIVE_INTEGER &&
+                   o.via.u64 == *v.get_if<std::uint64_t>();
         case sim::value_kind::float64: {
             if (o.type != msgpack::type::FLOAT64) return false;
             double a = *v.get_if<double>(), b = o.via.f64;
@@ -71,7 +76,8 @@ bool same(const value& v, const msgpack::object& o) {
             }
             return true;
         }
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -110,8 +116,9 @@ TEST_CASE("msgpack-cxx reads what we write, and we read what it writes", "[prope
         msgpack::sbuffer theirs;
         msgpack::pack(theirs, oh.get());
         msgpack::object_handle again = msgpack::unpack(theirs.data(), theirs.size());
-        REQUIRE(same(codec->decode(sim_test::as_bytes(std::string_view(theirs.data(), theirs.size()))),
-                     again.get()));
+        REQUIRE(
+            same(codec->decode(sim_test::as_bytes(std::string_view(theirs.data(), theirs.size()))),
+                 again.get()));
     }
 }
 
@@ -123,7 +130,8 @@ TEST_CASE("RapidJSON reads what our JSON codec writes", "[property]") {
     for (int i = 0; i < rounds; ++i) {
         value v = gen.next();
         std::string text(codec->encode(v).view());
-        if (text.find("NaN") != std::string::npos || text.find("Infinity") != std::string::npos) continue;
+        if (text.find("NaN") != std::string::npos || text.find("Infinity") != std::string::npos)
+            continue;
         rapidjson::Document doc;
         doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
         CAPTURE(text);

@@ -46,18 +46,21 @@ namespace {
 sim::codec_options with_types() {
     sim::codec_options o;
     o.serializers.add<point>();
-    o.serializers.add<temperature>([](const temperature& t) { return value(t.kelvin - 273.15); },
-                                   [](const value& v) { return temperature{v.as_double() + 273.15}; });
+    o.serializers.add<temperature>(
+        [](const temperature& t) { return value(t.kelvin - 273.15); },
+        [](const value& v) { return temperature{v.as_double() + 273.15}; });
     return o;
 }
 
 }  // namespace
 
-TEST_CASE("custom types travel in aiomas' envelope with ids in registration order", "[serializer]") {
+TEST_CASE("custom types travel in aiomas' envelope with ids in registration order",
+          "[serializer]") {
     sim::json_codec json(with_types());
     value v(array{sim::to_value(point{3, 4}), sim::to_value(temperature{300.0})});
     std::string text(json.encode(v).view());
-    CHECK(text == R"([{"__type__": [0, {"x": 3, "y": 4}]}, {"__type__": [1, 26.850000000000023]}])");
+    CHECK(text ==
+          R"([{"__type__": [0, {"x": 3, "y": 4}]}, {"__type__": [1, 26.850000000000023]}])");
     value back = json.decode(text);
     CHECK(back[0].as<point>() == point{3, 4});
     CHECK(back[1].as<temperature>().kelvin == Approx(300.0));
@@ -77,12 +80,14 @@ TEST_CASE("serializer table errors are clear", "[serializer]") {
     sim::json_codec json(with_types());
     CHECK_THROWS_WITH(json.encode(array{1, sim::to_value(unregistered{})}),
                       "No serializer found for type \"serializer_test::unregistered\" (at [1])");
-    CHECK_THROWS_WITH(json.decode(R"([{"__type__": [7, {}]}])"),
-                      "json decode: unknown custom type id 7 (2 serializers registered) at byte 22 (at [0])");
+    CHECK_THROWS_WITH(
+        json.decode(R"([{"__type__": [7, {}]}])"),
+        "json decode: unknown custom type id 7 (2 serializers registered) at byte 22 (at [0])");
     CHECK_THROWS_WITH(json.decode(R"({"__type__": "nope"})"),
                       Catch::Contains("malformed custom-type envelope"));
-    CHECK_THROWS_WITH(json.decode(R"({"__type__": [0, {"x": 1}]})"),
-                      Catch::Contains("cannot decode custom type serializer_test::point: missing field \"y\""));
+    CHECK_THROWS_WITH(
+        json.decode(R"({"__type__": [0, {"x": 1}]})"),
+        Catch::Contains("cannot decode custom type serializer_test::point: missing field \"y\""));
 
     // A codec without serializers still recognises envelopes, and says the id is unknown.
     sim::msgpack_codec plain;
@@ -101,16 +106,22 @@ TEST_CASE("the raw view leaves envelopes as maps", "[serializer]") {
 TEST_CASE("a fallback serializer serves every type without its own entry", "[serializer]") {
     sim::codec_options o;
     o.serializers.add<point>();
-    std::uint32_t id = o.serializers.add(sim::serializer{
-        std::nullopt, "reference",
-        [](const sim::object& obj) { return value("ref:" + obj.type_name()); },
-        [](const value& data) { return value(map{{"proxy", data}}); }});
+    std::uint32_t id = o.serializers.add(
+        sim::serializer{std::nullopt, "reference",
+                        [](const sim::object& obj) { return value("ref:" + obj.type_name()); },
+                        [](const value& data) {
+                            return value(map{{"proxy", data}});
+                        }});
     CHECK(id == 1);
-    CHECK_THROWS_AS(o.serializers.add(sim::serializer{std::nullopt, "second", [](const sim::object&) { return value(); },
+    CHECK_THROWS_AS(o.serializers.add(sim::serializer{std::nullopt, "second",
+                                                      [](const sim::object&) { return value(); },
                                                       [](const value&) { return value(); }}),
                     std::invalid_argument);
     sim::json_codec json(std::move(o));
-    std::string text(json.encode(array{sim::to_value(point{1, 2}), sim::to_value(unregistered{})}).view());
-    CHECK(text == R"([{"__type__": [0, {"x": 1, "y": 2}]}, {"__type__": [1, "ref:serializer_test::unregistered"]}])");
+    std::string text(
+        json.encode(array{sim::to_value(point{1, 2}), sim::to_value(unregistered{})}).view());
+    CHECK(
+        text ==
+        R"([{"__type__": [0, {"x": 1, "y": 2}]}, {"__type__": [1, "ref:serializer_test::unregistered"]}])");
     CHECK(json.decode(text)[1] == value(map{{"proxy", "ref:serializer_test::unregistered"}}));
 }

@@ -131,8 +131,10 @@ TEST_CASE("map keeps insertion order and unique keys", "[value][map]") {
 
 TEST_CASE("map lookups stay correct past the linear-scan size", "[value][map]") {
     map m;
-    for (int i = 0; i < 1000; ++i) m.insert_or_assign(fmt::format("k{}", i), i);
-    for (int i = 0; i < 1000; i += 2) m.insert_or_assign(i, -i);  // int keys beside string keys
+    for (int i = 0; i < 1000; ++i)
+        m.insert_or_assign(fmt::format("k{}", i), i);
+    for (int i = 0; i < 1000; i += 2)
+        m.insert_or_assign(i, -i);  // int keys beside string keys
     REQUIRE(m.size() == 1500);
     for (int i = 0; i < 1000; ++i) {
         REQUIRE(m.find(fmt::format("k{}", i)) != nullptr);
@@ -140,7 +142,8 @@ TEST_CASE("map lookups stay correct past the linear-scan size", "[value][map]") 
     }
     CHECK(*m.find(value(998)) == value(-998));
     CHECK(m.find(value(999)) == nullptr);
-    for (int i = 0; i < 1000; i += 3) CHECK(m.erase(fmt::format("k{}", i)));
+    for (int i = 0; i < 1000; i += 3)
+        CHECK(m.erase(fmt::format("k{}", i)));
     CHECK(m.find("k3") == nullptr);
     CHECK(*m.find("k4") == value(4));
     map copy = m;

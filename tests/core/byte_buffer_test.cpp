@@ -5,7 +5,8 @@
 #include <sim/core/byte_buffer.hpp>
 #include <sim/core/error.hpp>
 
-TEST_CASE("byte_buffer appends, grows without zero-filling and keeps capacity on clear", "[byte_buffer]") {
+TEST_CASE("byte_buffer appends, grows without zero-filling and keeps capacity on clear",
+          "[byte_buffer]") {
     sim::byte_buffer b;
     CHECK(b.empty());
     b.append(std::string_view("abc"));
@@ -27,7 +28,8 @@ TEST_CASE("byte_buffer appends, grows without zero-filling and keeps capacity on
     b.clear();
     CHECK(b.empty());
     CHECK(b.capacity() == cap);
-    for (int i = 0; i < 100000; ++i) b.push_back(static_cast<std::uint8_t>(i));
+    for (int i = 0; i < 100000; ++i)
+        b.push_back(static_cast<std::uint8_t>(i));
     CHECK(b.size() == 100000);
     CHECK(static_cast<int>(b.data()[99999]) == (99999 & 0xff));
     sim::byte_buffer copy = b;

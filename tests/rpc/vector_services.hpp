@@ -31,12 +31,15 @@ struct math_service {
     sim::rpc::router router;
     math_service() {
         using sim::rpc::arg;
-        router.expose("add", [](sim::value a, sim::value b, sim::value scale) {
-            if (a.is_float() || b.is_float() || scale.is_float()) {
-                return sim::value((a.as_double() + b.as_double()) * scale.as_double());
-            }
-            return sim::value((a.as_int64() + b.as_int64()) * scale.as_int64());
-        }, arg("a"), arg("b"), arg("scale") = 1);
+        router.expose(
+            "add",
+            [](sim::value a, sim::value b, sim::value scale) {
+                if (a.is_float() || b.is_float() || scale.is_float()) {
+                    return sim::value((a.as_double() + b.as_double()) * scale.as_double());
+                }
+                return sim::value((a.as_int64() + b.as_int64()) * scale.as_int64());
+            },
+            arg("a"), arg("b"), arg("scale") = 1);
         router.expose("div", [](double a, double b) {
             if (b == 0) throw sim::rpc::fault("ZeroDivisionError", "division by zero");
             return a / b;
@@ -68,22 +71,25 @@ struct vector_service {
         });
         router.expose("point_norm2", [](point p) {
             if (p.x.is_float() || p.y.is_float()) {
-                return sim::value(p.x.as_double() * p.x.as_double() + p.y.as_double() * p.y.as_double());
+                return sim::value(p.x.as_double() * p.x.as_double() +
+                                  p.y.as_double() * p.y.as_double());
             }
             return sim::value(p.x.as_int64() * p.x.as_int64() + p.y.as_int64() * p.y.as_int64());
         });
         router.expose("make_point", [](sim::value x, sim::value y) { return point{x, y}; });
         router.expose("slow_echo", [](sim::value v, double delay) {
-            boost::this_fiber::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(delay)));
+            boost::this_fiber::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::duration<double>(delay)));
             return v;
         });
-        router.expose("give_bytes", [] { return sim::bytes{std::byte{0x00}, std::byte{0x01}, std::byte{0xfe}, std::byte{0xff}}; });
+        router.expose("give_bytes", [] {
+            return sim::bytes{std::byte{0x00}, std::byte{0x01}, std::byte{0xfe}, std::byte{0xff}};
+        });
         router.expose("call_back", [](sim::rpc::proxy service, sim::value x) {
             return service.call("mul2", x);
         });
-        router.expose("call_back_sub", [](sim::rpc::proxy service, sim::value x) {
-            return service.call("neg", x);
-        });
+        router.expose("call_back_sub",
+                      [](sim::rpc::proxy service, sim::value x) { return service.call("neg", x); });
         router.add("calc", calc.router);
     }
 };

@@ -31,7 +31,8 @@ std::vector<captured> scenario(const sim_test::vector_file& file, const std::str
     for (const value& v : file.doc["vectors"].as_array()) {
         if (v["scenario"] != value(name)) continue;
         out.push_back({v["name"].as_string(), v["direction"] == value("c2s"),
-                       sim_test::from_hex(v["frame_hex"].as_string()), sim::from_logical(v["logical"])});
+                       sim_test::from_hex(v["frame_hex"].as_string()),
+                       sim::from_logical(v["logical"])});
     }
     return out;
 }
@@ -65,7 +66,8 @@ void check_same(const captured& want, std::span<const std::byte> got, sim::codec
 
 TEST_CASE("our RPC server answers the vectors' conversations", "[rpc][vectors]") {
     for (const auto& file : sim_test::all_vector_files()) {
-        for (const char* name : {"rpc_calls", "rpc_errors", "rpc_values", "rpc_custom", "rpc_bidirectional"}) {
+        for (const char* name :
+             {"rpc_calls", "rpc_errors", "rpc_values", "rpc_custom", "rpc_bidirectional"}) {
             DYNAMIC_SECTION(file.codec << " " << name) {
                 sim::runtime rt;
                 rt.run([&] {
@@ -75,7 +77,8 @@ TEST_CASE("our RPC server answers the vectors' conversations", "[rpc][vectors]")
                     boost::system::error_code ec;
                     auto raw = sim::connect_stream(srv.local_address(), {}, ec);
                     REQUIRE(raw);
-                    auto codec = sim::make_codec(file.codec, sim::codec_options{.decode_envelopes = false});
+                    auto codec =
+                        sim::make_codec(file.codec, sim::codec_options{.decode_envelopes = false});
                     auto frames = scenario(file, name);
                     // Send what the client sent when it sent it; read what the server sent and
                     // compare it with the capture. Replies that come out of order in the capture
@@ -97,7 +100,8 @@ TEST_CASE("our RPC server answers the vectors' conversations", "[rpc][vectors]")
 
 TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
     for (const auto& file : sim_test::all_vector_files()) {
-        for (const char* name : {"rpc_calls", "rpc_errors", "rpc_values", "rpc_custom", "rpc_bidirectional"}) {
+        for (const char* name :
+             {"rpc_calls", "rpc_errors", "rpc_values", "rpc_custom", "rpc_bidirectional"}) {
             DYNAMIC_SECTION(file.codec << " " << name) {
                 sim::runtime rt;
                 rt.run([&] {
@@ -119,7 +123,9 @@ TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
                                     ++matched;
                                 } else {
                                     pending.push_back(std::move(got));
-                                    UNSCOPED_INFO("unexpected frame for " << f.name << ": " << sim_test::to_hex(pending.back()));
+                                    UNSCOPED_INFO("unexpected frame for "
+                                                  << f.name << ": "
+                                                  << sim_test::to_hex(pending.back()));
                                 }
                             } else {
                                 sim_test::write_bytes(*s, f.frame);
@@ -129,8 +135,9 @@ TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
                     });
 
                     sim_test::client_service client_side;
-                    auto conn = sim::rpc::open_connection(listener->local_address(), &client_side.router,
-                                                          sim_test::vector_options(file.codec));
+                    auto conn =
+                        sim::rpc::open_connection(listener->local_address(), &client_side.router,
+                                                  sim_test::vector_options(file.codec));
                     auto remote = conn.remote();
                     auto expect_remote = [](auto&& call, const char* type) {
                         try {
@@ -145,15 +152,19 @@ TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
                         CHECK(remote.call<std::string>("ping") == "pong");
                         CHECK(remote["calc"]["math"].call<int>("add", 1, 2, kw("scale", 3)) == 9);
                         CHECK(remote["calc"].call<std::string>("version") == "calc-1");
-                        CHECK(remote.call("echo_kw", 1, "two", kw("z", nullptr), kw("a", array{1})) ==
-                              value(array{array{1, "two"}, map{{"z", nullptr}, {"a", array{1}}}}));
+                        CHECK(
+                            remote.call("echo_kw", 1, "two", kw("z", nullptr), kw("a", array{1})) ==
+                            value(array{array{1, "two"}, map{{"z", nullptr}, {"a", array{1}}}}));
                     } else if (n == "rpc_errors") {
                         expect_remote([&] { remote.call("fail", "boom"); }, "ValueError");
                         expect_remote([&] { remote.call("nope"); }, "LookupError");
-                        expect_remote([&] { remote["calc"]["math"].call("nope", 1); }, "LookupError");
+                        expect_remote([&] { remote["calc"]["math"].call("nope", 1); },
+                                      "LookupError");
                         expect_remote([&] { remote.call("not_exposed"); }, "LookupError");
-                        expect_remote([&] { remote["calc"]["math"].call("hidden"); }, "LookupError");
-                        expect_remote([&] { remote["calc"]["math"].call("div", 1, 0); }, "ZeroDivisionError");
+                        expect_remote([&] { remote["calc"]["math"].call("hidden"); },
+                                      "LookupError");
+                        expect_remote([&] { remote["calc"]["math"].call("div", 1, 0); },
+                                      "ZeroDivisionError");
                         expect_remote([&] { remote["calc"]["math"].call("add", 1); }, "TypeError");
                     } else if (n == "rpc_values") {
                         // Echo exactly the value each captured request carried.
@@ -163,13 +174,18 @@ TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
                             CHECK(remote.call("echo", arg) == arg);
                         }
                     } else if (n == "rpc_custom") {
-                        CHECK(remote.call<int>("point_norm2", sim_test::point{value(3), value(4)}) == 25);
+                        CHECK(remote.call<int>("point_norm2",
+                                               sim_test::point{value(3), value(4)}) == 25);
                         auto p = remote.call<sim_test::point>("make_point", 1.5, -2);
                         CHECK(p.x == value(1.5));
                         CHECK(p.y == value(-2));
                         std::vector<std::string> order;
-                        sim::spawn([&] { order.push_back(remote.call<std::string>("slow_echo", "slow", 0.2)); });
-                        sim::spawn([&] { order.push_back(remote.call<std::string>("slow_echo", "fast", 0.0)); });
+                        sim::spawn([&] {
+                            order.push_back(remote.call<std::string>("slow_echo", "slow", 0.2));
+                        });
+                        sim::spawn([&] {
+                            order.push_back(remote.call<std::string>("slow_echo", "fast", 0.0));
+                        });
                         REQUIRE(sim_test::eventually([&] { return order.size() == 2; }));
                         CHECK(order == std::vector<std::string>{"fast", "slow"});
                         if (file.codec == "json") {
@@ -178,8 +194,10 @@ TEST_CASE("our RPC client sends the vectors' conversations", "[rpc][vectors]") {
                             CHECK(remote.call<sim::bytes>("give_bytes").size() == 4);
                         }
                     } else if (n == "rpc_bidirectional") {
-                        CHECK(remote.call<int>("call_back", sim::rpc::ref(client_side.router), 21) == 42);
-                        CHECK(remote.call<int>("call_back_sub", sim::rpc::ref(client_side.sub), 5) == -5);
+                        CHECK(remote.call<int>("call_back", sim::rpc::ref(client_side.router),
+                                               21) == 42);
+                        CHECK(remote.call<int>("call_back_sub", sim::rpc::ref(client_side.sub),
+                                               5) == -5);
                     }
                     CHECK(matched == expected);
                 });

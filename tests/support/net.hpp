@@ -20,7 +20,7 @@ namespace sim_test {
 
 /// A directory of its own under /tmp, removed at the end.
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string tmpl = "/tmp/sim-test-XXXXXX";
         if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -32,7 +32,7 @@ public:
     }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -92,7 +92,8 @@ inline std::vector<std::byte> read_frame(sim::stream& s) {
         while (frame.size() < want) {
             std::byte buf[4096];
             boost::system::error_code ec;
-            std::size_t n = s.read_some(std::span(buf, std::min(sizeof buf, want - frame.size())), ec);
+            std::size_t n =
+                s.read_some(std::span(buf, std::min(sizeof buf, want - frame.size())), ec);
             if (ec) return false;
             frame.insert(frame.end(), buf, buf + n);
         }

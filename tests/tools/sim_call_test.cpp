@@ -41,7 +41,7 @@ bool ends_with(const std::string& text, const std::string& tail) {
 
 // An RPC server on a runtime of its own thread, exposing what the tests call.
 class rpc_server {
-public:
+  public:
     explicit rpc_server(std::string listen = "tcp://127.0.0.1:0",
                         sim::channel_options options = {}) {
         rt_.start();
@@ -66,7 +66,7 @@ public:
 
     const std::string& url() const { return url_; }
 
-private:
+  private:
     void expose() {
         using sim::rpc::arg;
         root_.expose(
@@ -110,7 +110,7 @@ private:
 // A listener that hands each accepted stream to `serve` in a fiber and keeps it open: a server
 // that never answers, or one that answers garbage.
 class raw_server {
-public:
+  public:
     explicit raw_server(std::function<void(sim::stream&)> serve = {}) : serve_(std::move(serve)) {
         rt_.start();
         url_ = rt_.invoke([&] {
@@ -132,7 +132,8 @@ public:
     ~raw_server() {
         rt_.invoke([&] {
             listener_->close();
-            for (auto& s : held_) s->close();
+            for (auto& s : held_)
+                s->close();
         });
         rt_.stop();
         rt_.join();
@@ -140,7 +141,7 @@ public:
 
     const std::string& url() const { return url_; }
 
-private:
+  private:
     sim::runtime rt_;
     std::function<void(sim::stream&)> serve_;
     std::unique_ptr<sim::listener> listener_;

@@ -37,11 +37,16 @@ TEST_CASE("sim-frame encodes the vectors' logical notation byte for byte", "[sim
     r = frame({"encode", "--codec", "msgpack", "--hex"},
               R"([1, 3, [{"$bytes": "00ff"}, {"$float": "-inf"}, {"$map": [[1, 2.0]]}]])");
     CHECK(r.status == 0);
-    CHECK(r.out == "0000001c930103" "93c40200ff" "cbfff0000000000000" "8101cb4000000000000000\n");
+    CHECK(r.out ==
+          "0000001c930103"
+          "93c40200ff"
+          "cbfff0000000000000"
+          "8101cb4000000000000000\n");
 }
 
 TEST_CASE("sim-frame round-trips raw bytes through every codec", "[sim-frame]") {
-    const std::string message = R"([0, 7, ["agents/3/set_value", [1.5, "abc", [1, 2, 3]], {"k": true}]])";
+    const std::string message =
+        R"([0, 7, ["agents/3/set_value", [1.5, "abc", [1, 2, 3]], {"k": true}]])";
     for (const char* codec : {"json", "msgpack", "msgpack-blosc", "msgpack-lz4"}) {
         CAPTURE(codec);
         auto enc = frame({"encode", "--codec", codec}, message);
@@ -55,23 +60,30 @@ TEST_CASE("sim-frame round-trips raw bytes through every codec", "[sim-frame]") 
 TEST_CASE("sim-frame reports bad input with exit status 1 and says where", "[sim-frame]") {
     auto r = frame({"decode", "--hex"}, request_hex.substr(0, 40));
     CHECK(r.status == 1);
-    CHECK(r.err == "sim-frame: input ends inside frame 0 at byte 0: header announces 47 payload "
-                   "bytes, 16 present\n");
+    CHECK(r.err ==
+          "sim-frame: input ends inside frame 0 at byte 0: header announces 47 payload "
+          "bytes, 16 present\n");
 
     r = frame({"decode", "--hex"}, reply_hex + "0000");
     CHECK(r.status == 1);
     CHECK(r.out == "[1, 1, 9]\n");  // what came before the error is still printed
     CHECK(r.err == "sim-frame: input ends inside frame 1 at byte 13: 2 bytes of a 4-byte header\n");
 
-    r = frame({"decode", "--hex", "--codec", "json"}, "000000035b315d" "000000045b312c5d");
+    r = frame({"decode", "--hex", "--codec", "json"},
+              "000000035b315d"
+              "000000045b312c5d");
     CHECK(r.status == 1);
-    CHECK(r.err == "sim-frame: frame 0 at byte 0 (payload from byte 4, codec json): invalid message: "
-                   "expected [type, id, content], got an array of 1 elements\n");
+    CHECK(r.err ==
+          "sim-frame: frame 0 at byte 0 (payload from byte 4, codec json): invalid message: "
+          "expected [type, id, content], got an array of 1 elements\n");
 
-    r = frame({"decode", "--hex", "--codec", "msgpack"}, "00000004" "9301c102");
+    r = frame({"decode", "--hex", "--codec", "msgpack"},
+              "00000004"
+              "9301c102");
     CHECK(r.status == 1);
-    CHECK(r.err == "sim-frame: frame 0 at byte 0 (payload from byte 4, codec msgpack): msgpack decode: "
-                   "reserved byte 0xc1 at byte 2 (at [1])\n");
+    CHECK(r.err ==
+          "sim-frame: frame 0 at byte 0 (payload from byte 4, codec msgpack): msgpack decode: "
+          "reserved byte 0xc1 at byte 2 (at [1])\n");
 
     r = frame({"decode", "--hex"}, "00000000");
     CHECK(r.status == 1);
@@ -91,12 +103,14 @@ TEST_CASE("sim-frame reports bad input with exit status 1 and says where", "[sim
 
     r = frame({"encode"}, "[5, 1, 2]");
     CHECK(r.status == 1);
-    CHECK(r.err == "sim-frame: encode: invalid message type 5 (expected 0 request, 1 result or 2 "
-                   "exception)\n");
+    CHECK(r.err ==
+          "sim-frame: encode: invalid message type 5 (expected 0 request, 1 result or 2 "
+          "exception)\n");
 
     r = frame({"encode", "--codec", "json"}, R"([0, 1, {"$bytes": "00"}])");
     CHECK(r.status == 1);
-    CHECK(r.err == "sim-frame: encode (json): json cannot encode bytes (use a msgpack codec) (at [2])\n");
+    CHECK(r.err ==
+          "sim-frame: encode (json): json cannot encode bytes (use a msgpack codec) (at [2])\n");
 }
 
 TEST_CASE("sim-frame usage errors exit with status 2", "[sim-frame]") {

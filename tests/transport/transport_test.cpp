@@ -35,14 +35,15 @@ TEST_CASE("aiomas addresses parse and print", "[address]") {
     CHECK(local.name == "grid");
     CHECK(local.agent == "0");
 
-    for (const char* bad : {"127.0.0.1:5555", "udp://h:1", "tcp://h", "tcp://h:99999", "tcp://:1",
-                            "tcp://h:1x", "ipc:///tmp/x", "ipc://[]", "local://", "tcp://h:1/a/b",
-                            "tcp://[::1:5"}) {
+    for (const char* bad :
+         {"127.0.0.1:5555", "udp://h:1", "tcp://h", "tcp://h:99999", "tcp://:1", "tcp://h:1x",
+          "ipc:///tmp/x", "ipc://[]", "local://", "tcp://h:1/a/b", "tcp://[::1:5"}) {
         CAPTURE(bad);
         CHECK_THROWS_AS(sim::address::parse(bad), std::invalid_argument);
     }
-    CHECK_THROWS_WITH(sim::address::parse("tcp://h"),
-                      Catch::StartsWith("invalid address \"tcp://h\": no port (expected tcp://host:port"));
+    CHECK_THROWS_WITH(
+        sim::address::parse("tcp://h"),
+        Catch::StartsWith("invalid address \"tcp://h\": no port (expected tcp://host:port"));
 }
 
 TEST_CASE("every transport carries bytes both ways", "[transport]") {
@@ -72,7 +73,8 @@ TEST_CASE("every transport carries bytes both ways", "[transport]") {
                 REQUIRE_FALSE(ec);
                 REQUIRE(c);
                 std::vector<std::byte> big(300000);
-                for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7);
+                for (std::size_t i = 0; i < big.size(); ++i)
+                    big[i] = static_cast<std::byte>(i * 7);
                 std::vector<std::byte> got;
                 sim::spawn([&] { sim_test::write_bytes(*c, big); });
                 while (got.size() < big.size()) {
@@ -97,7 +99,8 @@ TEST_CASE("connecting to nothing fails with a clear error", "[transport]") {
         boost::system::error_code ec;
         CHECK_FALSE(sim::connect_stream(sim::address::ipc(dir.file("none")), {}, ec));
         CHECK(ec);
-        CHECK_FALSE(sim::connect_stream(sim::address::local(sim_test::unique_name("none")), {}, ec));
+        CHECK_FALSE(
+            sim::connect_stream(sim::address::local(sim_test::unique_name("none")), {}, ec));
         CHECK(ec == boost::asio::error::connection_refused);
         // A port nobody listens on: listen, note the port, stop listening.
         auto l = sim::listen_on(sim::address::tcp("127.0.0.1", 0), {});
@@ -119,7 +122,8 @@ TEST_CASE("listening where something listens is an error", "[transport]") {
     });
 }
 
-TEST_CASE("a stale Unix socket file is replaced, and the listener removes its file", "[transport]") {
+TEST_CASE("a stale Unix socket file is replaced, and the listener removes its file",
+          "[transport]") {
     sim_test::temp_dir dir;
     sim::runtime rt;
     rt.run([&] {
@@ -132,7 +136,8 @@ TEST_CASE("a stale Unix socket file is replaced, and the listener removes its fi
         }
         // A socket file left behind by a process that died.
         {
-            boost::asio::local::stream_protocol::acceptor a(rt.io(), boost::asio::local::stream_protocol::endpoint(path));
+            boost::asio::local::stream_protocol::acceptor a(
+                rt.io(), boost::asio::local::stream_protocol::endpoint(path));
         }
         CHECK(std::filesystem::exists(path));
         auto l = sim::listen_on(sim::address::ipc(path), {});
@@ -322,27 +327,33 @@ TEST_CASE("a slow in-process reader makes the writer wait, not grow memory", "[t
             sim_test::write_bytes(*c, data);
             written = true;
         });
-        for (int i = 0; i < 20; ++i) boost::this_fiber::yield();
+        for (int i = 0; i < 20; ++i)
+            boost::this_fiber::yield();
         CHECK_FALSE(written);  // blocked after 1000 bytes
         std::size_t got = 0;
         std::byte buf[256];
-        while (got < 10000) got += s->read_some(buf, ec);
+        while (got < 10000)
+            got += s->read_some(buf, ec);
         CHECK(sim_test::eventually([&] { return written; }));
     });
 }
 
-TEST_CASE("a client that stalls the TLS handshake holds up nobody and is dropped", "[transport][tls]") {
+TEST_CASE("a client that stalls the TLS handshake holds up nobody and is dropped",
+          "[transport][tls]") {
     sim::runtime rt;
     rt.run([&] {
         sim::channel_options server;
         server.transport.tls = sim_test::server_tls();
         server.transport.handshake_timeout = 200ms;
-        auto srv = sim::start_server("tcp://127.0.0.1:0", [](sim::channel ch) {
-            for (;;) {
-                auto req = ch.recv();
-                req.reply(req.content());
-            }
-        }, server);
+        auto srv = sim::start_server(
+            "tcp://127.0.0.1:0",
+            [](sim::channel ch) {
+                for (;;) {
+                    auto req = ch.recv();
+                    req.reply(req.content());
+                }
+            },
+            server);
         // A plain TCP connection that never says a word.
         boost::system::error_code ec;
         auto silent = sim::connect_stream(srv.local_address(), {}, ec);

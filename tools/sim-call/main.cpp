@@ -127,7 +127,8 @@ split_command_line split_arguments(int argc, char** argv) {
     }
     split_command_line out;
     out.for_cli.emplace_back(argc > 0 ? argv[0] : "sim-call");
-    for (auto& o : options) out.for_cli.push_back(std::move(o));
+    for (auto& o : options)
+        out.for_cli.push_back(std::move(o));
     out.for_cli.emplace_back("--");
     for (std::size_t i = 0; i < positionals.size(); ++i) {
         if (i < 2) {
@@ -224,7 +225,8 @@ struct failure {
 };
 
 std::string one_line(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
     std::replace(text.begin(), text.end(), '\n', ' ');
     std::replace(text.begin(), text.end(), '\r', ' ');
     return text;
@@ -332,7 +334,8 @@ void make_calls(const settings& s, sim::channel& ch, const sim::value& request,
     };
 
     auto start = clock_type::now();
-    for (std::size_t i = 1; i < workers; ++i) sim::spawn(work);
+    for (std::size_t i = 1; i < workers; ++i)
+        sim::spawn(work);
     work();
     {
         std::unique_lock lock(mutex);
@@ -345,7 +348,7 @@ void make_calls(const settings& s, sim::channel& ch, const sim::value& request,
 // step but not name resolution, and a connecting fiber cannot be cancelled (the runtime would wait
 // for it): this keeps the promise never to hang. It fires only if libsim's own bounds did not.
 class connect_watchdog {
-public:
+  public:
     connect_watchdog(std::string where, double timeout) : state_(std::make_shared<state>()) {
         auto until = clock_type::now() +
                      std::chrono::duration_cast<clock_type::duration>(
@@ -370,7 +373,7 @@ public:
         state_->changed.notify_all();
     }
 
-private:
+  private:
     // Shared: the watchdog fiber may run after this object is gone.
     struct state {
         boost::fibers::mutex mutex;
@@ -497,7 +500,8 @@ int main(int argc, char** argv) {
         ->type_name("NAME=VALUE");
     std::vector<std::string> codecs(sim::codec_names().begin(), sim::codec_names().end());
     std::string codec_list;
-    for (const auto& n : codecs) codec_list += (codec_list.empty() ? "" : ", ") + n;
+    for (const auto& n : codecs)
+        codec_list += (codec_list.empty() ? "" : ", ") + n;
     app.add_option("--codec,-c", s.codec, "codec: " + codec_list + "; the server's")
         ->check(CLI::IsMember(codecs))
         ->capture_default_str();
@@ -529,7 +533,8 @@ int main(int argc, char** argv) {
         split_command_line split = split_arguments(argc, argv);
         std::vector<char*> cargs;
         cargs.reserve(split.for_cli.size());
-        for (auto& a : split.for_cli) cargs.push_back(a.data());
+        for (auto& a : split.for_cli)
+            cargs.push_back(a.data());
         try {
             app.parse(static_cast<int>(cargs.size()), cargs.data());
         } catch (const CLI::ParseError& e) {

@@ -29,7 +29,8 @@ struct bad_input : std::runtime_error {
 
 std::string read_all(const std::string& path) {
     if (path.empty() || path == "-") {
-        std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        std::string data((std::istreambuf_iterator<char>(std::cin)),
+                         std::istreambuf_iterator<char>());
         return data;
     }
     std::ifstream in(path, std::ios::binary);
@@ -47,7 +48,8 @@ std::string from_hex(const std::string& text) {
         if (c >= '0' && c <= '9') v = c - '0';
         if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
         if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-        if (v < 0) throw bad_input("--hex input: invalid hex digit at character " + std::to_string(i));
+        if (v < 0)
+            throw bad_input("--hex input: invalid hex digit at character " + std::to_string(i));
         if (high < 0) {
             high = v;
         } else {
@@ -110,8 +112,8 @@ void decode(const std::string& codec_name, bool hex, const std::string& path) {
         std::uint64_t at = reader.offset();
         auto payload = reader.next(ec);
         if (ec) {
-            throw bad_input("frame " + std::to_string(count) + " at byte " + std::to_string(at) + ": " +
-                            ec.message());
+            throw bad_input("frame " + std::to_string(count) + " at byte " + std::to_string(at) +
+                            ": " + ec.message());
         }
         if (!payload) break;
         try {
@@ -156,18 +158,20 @@ int main(int argc, char** argv) {
     bool hex = false;
     std::string path;
     std::string codecs;
-    for (auto n : sim::codec_names()) codecs += (codecs.empty() ? "" : ", ") + std::string(n);
+    for (auto n : sim::codec_names())
+        codecs += (codecs.empty() ? "" : ", ") + std::string(n);
 
     auto add_common = [&](CLI::App* sub) {
         sub->add_option("--codec,-c", codec_name, "codec: " + codecs)
-            ->check(CLI::IsMember(std::vector<std::string>(sim::codec_names().begin(),
-                                                           sim::codec_names().end())))
+            ->check(CLI::IsMember(
+                std::vector<std::string>(sim::codec_names().begin(), sim::codec_names().end())))
             ->capture_default_str();
         sub->add_flag("--hex,-x", hex, "read and write lowercase hex instead of raw bytes");
         sub->add_option("file", path, "input file (default: standard input)");
     };
     auto* enc = app.add_subcommand(
-        "encode", "read one logical JSON message [type, id, content], write its frame (header included)");
+        "encode",
+        "read one logical JSON message [type, id, content], write its frame (header included)");
     add_common(enc);
     auto* dec = app.add_subcommand(
         "decode", "read one or more concatenated frames, print one logical JSON line per frame");

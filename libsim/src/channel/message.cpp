@@ -7,9 +7,12 @@ namespace sim {
 
 std::string_view to_string(message_type t) noexcept {
     switch (t) {
-        case message_type::request: return "request";
-        case message_type::result: return "result";
-        case message_type::exception: return "exception";
+        case message_type::request:
+            return "request";
+        case message_type::result:
+            return "result";
+        case message_type::exception:
+            return "exception";
     }
     return "?";
 }
@@ -51,9 +54,10 @@ void encode_frame(codec& c, message_type type, const value& id, const value& con
     const std::size_t n = out.size() - start - frame_header_size;
     if (n > max_payload || n > max_wire_payload) {
         out.resize(start);
-        throw protocol_error("message of " + std::to_string(n) + " bytes exceeds the maximum frame size of " +
-                             std::to_string(max_payload < max_wire_payload ? max_payload : max_wire_payload) +
-                             " bytes");
+        throw protocol_error(
+            "message of " + std::to_string(n) + " bytes exceeds the maximum frame size of " +
+            std::to_string(max_payload < max_wire_payload ? max_payload : max_wire_payload) +
+            " bytes");
     }
     write_frame_header(out.data() + start, static_cast<std::uint32_t>(n));
 }

@@ -42,7 +42,8 @@ utc_time utc_time::parse(std::string_view text) {
     int mo = digits(t, text, 5, 2);
     expect(t, text, 7, '-');
     int d = digits(t, text, 8, 2);
-    if (t.size() <= 10 || (t[10] != 'T' && t[10] != ' ')) invalid(text, "expected 'T' after the date");
+    if (t.size() <= 10 || (t[10] != 'T' && t[10] != ' '))
+        invalid(text, "expected 'T' after the date");
     int h = digits(t, text, 11, 2);
     expect(t, text, 13, ':');
     int mi = digits(t, text, 14, 2);
@@ -53,10 +54,12 @@ utc_time utc_time::parse(std::string_view text) {
     if (at < t.size() && t[at] == '.') {
         ++at;
         std::size_t start = at;
-        while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+        while (at < t.size() && t[at] >= '0' && t[at] <= '9')
+            ++at;
         std::size_t n = at - start;
         if (n == 0) invalid(text, "expected digits after '.'");
-        for (std::size_t i = 0; i < 6; ++i) micros = micros * 10 + (i < n ? t[start + i] - '0' : 0);
+        for (std::size_t i = 0; i < 6; ++i)
+            micros = micros * 10 + (i < n ? t[start + i] - '0' : 0);
     }
     minutes offset{0};
     if (at < t.size()) {
@@ -92,9 +95,10 @@ std::string utc_time::to_string() const {
     year_month_day ymd(day_start);
     hh_mm_ss<duration> hms(tp_ - day_start);
     char buf[64];
-    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                          static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
+                          static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                          static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                          static_cast<int>(hms.minutes().count()),
                           static_cast<int>(hms.seconds().count()));
     std::string out(buf, static_cast<std::size_t>(n));
     if (auto us = hms.subseconds().count(); us != 0) {
@@ -115,7 +119,7 @@ double utc_time::seconds_since(utc_time other) const noexcept {
 
 serializer utc_time::date_serializer() {
     return serializer::of<utc_time>([](const utc_time& t) { return value(t.to_string()); },
-                                     [](const value& v) { return utc_time::parse(v.as_string()); });
+                                    [](const value& v) { return utc_time::parse(v.as_string()); });
 }
 
 }  // namespace sim

@@ -17,7 +17,8 @@ std::optional<big_integer> big_integer::parse(std::string_view text) {
     for (char c : text) {
         if (c < '0' || c > '9') return std::nullopt;
     }
-    while (text.size() > 1 && text[0] == '0') text.remove_prefix(1);
+    while (text.size() > 1 && text[0] == '0')
+        text.remove_prefix(1);
     if (text == "0") neg = false;
     std::string canonical;
     canonical.reserve(text.size() + 1);
@@ -28,7 +29,8 @@ std::optional<big_integer> big_integer::parse(std::string_view text) {
 
 big_integer::big_integer(std::string_view text) {
     auto parsed = parse(text);
-    if (!parsed) throw std::invalid_argument("not a decimal integer: \"" + std::string(text) + "\"");
+    if (!parsed)
+        throw std::invalid_argument("not a decimal integer: \"" + std::string(text) + "\"");
     text_ = std::move(parsed->text_);
 }
 
@@ -64,7 +66,8 @@ std::strong_ordering operator<=>(const big_integer& a, const big_integer& b) noe
     // Same sign: compare magnitudes by length, then digits; flip for negatives.
     auto mag = [](const std::string& s) { return std::string_view(s).substr(s[0] == '-'); };
     auto am = mag(a.text_), bm = mag(b.text_);
-    std::strong_ordering r = am.size() != bm.size() ? am.size() <=> bm.size() : am.compare(bm) <=> 0;
+    std::strong_ordering r =
+        am.size() != bm.size() ? am.size() <=> bm.size() : am.compare(bm) <=> 0;
     if (an) r = 0 <=> r;
     return r;
 }

@@ -40,7 +40,8 @@ void blosc_codec::compress(byte_buffer& out) {
     std::size_t n = plain_.size();
     if (n > BLOSC_MAX_BUFFERSIZE) {
         throw serialization_error("msgpack-blosc cannot compress " + std::to_string(n) +
-                                  " bytes (Blosc's limit is " + std::to_string(BLOSC_MAX_BUFFERSIZE) + ")");
+                                  " bytes (Blosc's limit is " +
+                                  std::to_string(BLOSC_MAX_BUFFERSIZE) + ")");
     }
     std::size_t room = n + BLOSC_MAX_OVERHEAD;
     std::byte* dst = out.extend(room);
@@ -53,7 +54,8 @@ void blosc_codec::compress(byte_buffer& out) {
     });
     if (c <= 0) {
         out.shrink_by(room);
-        throw serialization_error("msgpack-blosc: blosc_compress_ctx failed (" + std::to_string(c) + ")");
+        throw serialization_error("msgpack-blosc: blosc_compress_ctx failed (" + std::to_string(c) +
+                                  ")");
     }
     out.shrink_by(room - static_cast<std::size_t>(c));
 }
@@ -79,12 +81,12 @@ value blosc_codec::decode(std::span<const std::byte> payload) {
     std::uint32_t nbytes = load_le32(p + 4);
     std::uint32_t cbytes = load_le32(p + 12);
     if (cbytes != payload.size()) {
-        fail("Blosc header gives " + std::to_string(cbytes) + " compressed bytes but the payload has " +
-             std::to_string(payload.size()));
+        fail("Blosc header gives " + std::to_string(cbytes) +
+             " compressed bytes but the payload has " + std::to_string(payload.size()));
     }
     if (nbytes > options_.max_size) {
-        fail("Blosc header claims " + std::to_string(nbytes) + " uncompressed bytes, above the limit of " +
-             std::to_string(options_.max_size));
+        fail("Blosc header claims " + std::to_string(nbytes) +
+             " uncompressed bytes, above the limit of " + std::to_string(options_.max_size));
     }
     std::size_t checked = 0;
     if (blosc_cbuffer_validate(p, payload.size(), &checked) != 0 || checked != nbytes) {

@@ -35,7 +35,8 @@ std::unique_ptr<codec> make_codec(std::string_view name, codec_options options) 
         if (!known.empty()) known += ", ";
         known += n;
     }
-    throw std::invalid_argument("unknown codec \"" + std::string(name) + "\" (known: " + known + ")");
+    throw std::invalid_argument("unknown codec \"" + std::string(name) + "\" (known: " + known +
+                                ")");
 }
 
 }  // namespace sim

@@ -15,12 +15,12 @@ namespace sim::detail {
 /// or value is built inside the parent's frame (`key`, `pending`); `in_parent` records that, so
 /// the pointers can be re-derived when the frame vector grows.
 struct msgpack_frame {
-    array* arr = nullptr;          // when filling an array
-    map* m = nullptr;              // when filling a map
-    value* slot = nullptr;         // the value that holds the container
-    std::uint64_t remaining = 0;   // elements, or entries, still to come
-    bool have_key = false;         // a map's key is complete; its value is being read
-    std::uint8_t in_parent = 0;    // 0: elsewhere; 1: the parent's key; 2: the parent's pending
+    array* arr = nullptr;         // when filling an array
+    map* m = nullptr;             // when filling a map
+    value* slot = nullptr;        // the value that holds the container
+    std::uint64_t remaining = 0;  // elements, or entries, still to come
+    bool have_key = false;        // a map's key is complete; its value is being read
+    std::uint8_t in_parent = 0;   // 0: elsewhere; 1: the parent's key; 2: the parent's pending
     value key;
     value pending;
 };
@@ -42,7 +42,7 @@ struct decode_scratch {
 /// The codec's scratch for one decode, or a fresh one if a decode is already running on it (a
 /// deserializer that decodes with its own codec). Releases memory that one huge message grew.
 class scratch_lease {
-public:
+  public:
     explicit scratch_lease(decode_scratch& shared)
         : owned_(shared.busy ? std::make_unique<decode_scratch>() : nullptr),
           scratch_(owned_ ? *owned_ : shared) {
@@ -65,7 +65,7 @@ public:
 
     decode_scratch& get() noexcept { return scratch_; }
 
-private:
+  private:
     std::unique_ptr<decode_scratch> owned_;
     decode_scratch& scratch_;
 };

@@ -41,7 +41,8 @@ std::size_t float_repr(double d, char* buf) noexcept {
         out = std::to_chars(out, buf + float_repr_max, a).ptr;
     } else if (exp >= 0) {
         auto int_len = static_cast<std::size_t>(exp) + 1;
-        for (std::size_t i = 0; i < int_len; ++i) *out++ = i < ndigits ? digits[i] : '0';
+        for (std::size_t i = 0; i < int_len; ++i)
+            *out++ = i < ndigits ? digits[i] : '0';
         *out++ = '.';
         if (ndigits > int_len) {
             std::memcpy(out, digits + int_len, ndigits - int_len);
@@ -52,7 +53,8 @@ std::size_t float_repr(double d, char* buf) noexcept {
     } else {
         *out++ = '0';
         *out++ = '.';
-        for (int i = -1; i > exp; --i) *out++ = '0';
+        for (int i = -1; i > exp; --i)
+            *out++ = '0';
         std::memcpy(out, digits, ndigits);
         out += ndigits;
     }

@@ -14,7 +14,7 @@
 namespace sim::detail {
 
 class large_stack {
-public:
+  public:
     static constexpr std::size_t size = std::size_t{1} << 20;
 
     /// Runs `f()` on this thread's large stack and returns when it has; rethrows its exception.
@@ -24,7 +24,7 @@ public:
         stack.run_here(std::forward<F>(f));
     }
 
-private:
+  private:
     // The stack is allocated once and reused: the fiber must not free it when it ends.
     struct keep_stack {
         boost::context::stack_context allocate() { return {}; }

@@ -31,7 +31,8 @@ void lz4_codec::compress(byte_buffer& out) {
         if (c > 0 && static_cast<std::size_t>(c) + lz4_header < n + 1) {
             dst[0] = format_lz4;
             auto size = static_cast<std::uint32_t>(n);
-            for (int i = 0; i < 4; ++i) dst[1 + i] = static_cast<std::byte>(size >> (8 * i));
+            for (int i = 0; i < 4; ++i)
+                dst[1 + i] = static_cast<std::byte>(size >> (8 * i));
             out.shrink_by(bound - static_cast<std::size_t>(c));
             return;
         }
@@ -55,14 +56,16 @@ void lz4_codec::encode_array(std::span<const value* const> items, byte_buffer& o
 
 value lz4_codec::decode(std::span<const std::byte> payload) {
     if (payload.empty()) fail("empty payload");
-    if (payload[0] == format_stored) return detail::msgpack_read(payload.subspan(1), options_, name(), scratch());
+    if (payload[0] == format_stored)
+        return detail::msgpack_read(payload.subspan(1), options_, name(), scratch());
     if (payload[0] != format_lz4) {
         fail("unknown format byte " + std::to_string(static_cast<int>(payload[0])) +
              " (0 stored, 1 LZ4)");
     }
     if (payload.size() < lz4_header) fail("truncated header");
     std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= static_cast<std::uint32_t>(payload[1 + i]) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+        n |= static_cast<std::uint32_t>(payload[1 + i]) << (8 * i);
     if (n > options_.max_size || n > LZ4_MAX_INPUT_SIZE) {
         fail("header claims " + std::to_string(n) + " uncompressed bytes, above the limit of " +
              std::to_string(options_.max_size));

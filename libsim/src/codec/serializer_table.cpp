@@ -6,12 +6,14 @@ namespace sim {
 
 std::uint32_t serializer_table::add(serializer s) {
     if (!s.encode || !s.decode) {
-        throw std::invalid_argument("serializer for " + s.name + " lacks an encode or decode function");
+        throw std::invalid_argument("serializer for " + s.name +
+                                    " lacks an encode or decode function");
     }
     if (s.type) {
         for (const auto& e : entries_) {
             if (e.type == s.type) {
-                throw std::invalid_argument("a serializer for " + s.name + " is already registered");
+                throw std::invalid_argument("a serializer for " + s.name +
+                                            " is already registered");
             }
         }
     } else if (fallback_) {
@@ -64,16 +66,16 @@ std::optional<value> serializer_table::open(const map& m) const {
     if (t == nullptr) return std::nullopt;
     const array* pair = t->get_if<array>();
     if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_integer()) {
-        throw serialization_error("malformed custom-type envelope: \"__type__\" must hold [id, data]");
+        throw serialization_error(
+            "malformed custom-type envelope: \"__type__\" must hold [id, data]");
     }
     const serializer* s = nullptr;
     if (const auto* id = (*pair)[0].get_if<std::int64_t>(); id != nullptr && *id >= 0) {
         s = at(static_cast<std::uint64_t>(*id));
     }
     if (s == nullptr) {
-        throw serialization_error("unknown custom type id " + to_display_string((*pair)[0]) +
-                                  " (" + std::to_string(entries_.size()) +
-                                  " serializers registered)");
+        throw serialization_error("unknown custom type id " + to_display_string((*pair)[0]) + " (" +
+                                  std::to_string(entries_.size()) + " serializers registered)");
     }
     try {
         return s->decode((*pair)[1]);

@@ -16,17 +16,27 @@ namespace sim {
 
 std::string_view to_string(value_kind k) noexcept {
     switch (k) {
-        case value_kind::nil: return "nil";
-        case value_kind::boolean: return "bool";
+        case value_kind::nil:
+            return "nil";
+        case value_kind::boolean:
+            return "bool";
         case value_kind::int64:
-        case value_kind::uint64: return "int";
-        case value_kind::big_integer: return "bigint";
-        case value_kind::float64: return "float";
-        case value_kind::string: return "string";
-        case value_kind::bytes: return "bytes";
-        case value_kind::array: return "array";
-        case value_kind::map: return "map";
-        case value_kind::object: return "object";
+        case value_kind::uint64:
+            return "int";
+        case value_kind::big_integer:
+            return "bigint";
+        case value_kind::float64:
+            return "float";
+        case value_kind::string:
+            return "string";
+        case value_kind::bytes:
+            return "bytes";
+        case value_kind::array:
+            return "array";
+        case value_kind::map:
+            return "map";
+        case value_kind::object:
+            return "object";
     }
     return "?";
 }
@@ -58,7 +68,8 @@ map::map() noexcept = default;
 
 map::map(std::initializer_list<entry> entries) {
     entries_.reserve(entries.size());
-    for (const auto& e : entries) insert_or_assign(e.first, e.second);
+    for (const auto& e : entries)
+        insert_or_assign(e.first, e.second);
 }
 
 map::map(const map& other) : entries_(other.entries_) {
@@ -90,7 +101,8 @@ void map::rebuild_index() {
     }
     if (!index_) index_ = std::make_unique<index>();
     std::size_t cap = 16;
-    while (cap < entries_.size() * 2) cap *= 2;
+    while (cap < entries_.size() * 2)
+        cap *= 2;
     index_->slots.assign(cap, 0);
     index_->mask = cap - 1;
     index_->hashes.resize(entries_.size());
@@ -98,7 +110,8 @@ void map::rebuild_index() {
         std::size_t h = hash_value(entries_[pos].first);
         index_->hashes[pos] = h;
         std::size_t i = h & index_->mask;
-        while (index_->slots[i] != 0) i = (i + 1) & index_->mask;
+        while (index_->slots[i] != 0)
+            i = (i + 1) & index_->mask;
         index_->slots[i] = static_cast<std::uint32_t>(pos + 1);
     }
 }
@@ -115,7 +128,8 @@ void map::index_insert(std::size_t pos) {
     std::size_t h = hash_value(entries_[pos].first);
     index_->hashes.push_back(h);
     std::size_t i = h & index_->mask;
-    while (index_->slots[i] != 0) i = (i + 1) & index_->mask;
+    while (index_->slots[i] != 0)
+        i = (i + 1) & index_->mask;
     index_->slots[i] = static_cast<std::uint32_t>(pos + 1);
 }
 
@@ -238,37 +252,76 @@ value::value(big_integer b) {
 
 value::value(const value& other) : kind_(other.kind_) {
     switch (kind_) {
-        case value_kind::big_integer: new (&big_) big_integer(other.big_); break;
-        case value_kind::string: new (&s_) std::string(other.s_); break;
-        case value_kind::bytes: new (&bytes_) bytes(other.bytes_); break;
-        case value_kind::array: new (&array_) array(other.array_); break;
-        case value_kind::map: new (&map_) map(other.map_); break;
-        case value_kind::object: new (&object_) object(other.object_); break;
-        default: u_ = other.u_;
+        case value_kind::big_integer:
+            new (&big_) big_integer(other.big_);
+            break;
+        case value_kind::string:
+            new (&s_) std::string(other.s_);
+            break;
+        case value_kind::bytes:
+            new (&bytes_) bytes(other.bytes_);
+            break;
+        case value_kind::array:
+            new (&array_) array(other.array_);
+            break;
+        case value_kind::map:
+            new (&map_) map(other.map_);
+            break;
+        case value_kind::object:
+            new (&object_) object(other.object_);
+            break;
+        default:
+            u_ = other.u_;
     }
 }
 
 void value::move_from(value&& other) noexcept {
     switch (kind_) {
-        case value_kind::big_integer: new (&big_) big_integer(std::move(other.big_)); break;
-        case value_kind::string: new (&s_) std::string(std::move(other.s_)); break;
-        case value_kind::bytes: new (&bytes_) bytes(std::move(other.bytes_)); break;
-        case value_kind::array: new (&array_) array(std::move(other.array_)); break;
-        case value_kind::map: new (&map_) map(std::move(other.map_)); break;
-        case value_kind::object: new (&object_) object(std::move(other.object_)); break;
-        default: u_ = other.u_;
+        case value_kind::big_integer:
+            new (&big_) big_integer(std::move(other.big_));
+            break;
+        case value_kind::string:
+            new (&s_) std::string(std::move(other.s_));
+            break;
+        case value_kind::bytes:
+            new (&bytes_) bytes(std::move(other.bytes_));
+            break;
+        case value_kind::array:
+            new (&array_) array(std::move(other.array_));
+            break;
+        case value_kind::map:
+            new (&map_) map(std::move(other.map_));
+            break;
+        case value_kind::object:
+            new (&object_) object(std::move(other.object_));
+            break;
+        default:
+            u_ = other.u_;
     }
 }
 
 void value::destroy() noexcept {
     switch (kind_) {
-        case value_kind::big_integer: big_.~big_integer(); break;
-        case value_kind::string: s_.~basic_string(); break;
-        case value_kind::bytes: bytes_.~vector(); break;
-        case value_kind::array: array_.~vector(); break;
-        case value_kind::map: map_.~map(); break;
-        case value_kind::object: object_.~object(); break;
-        default: break;
+        case value_kind::big_integer:
+            big_.~big_integer();
+            break;
+        case value_kind::string:
+            s_.~basic_string();
+            break;
+        case value_kind::bytes:
+            bytes_.~vector();
+            break;
+        case value_kind::array:
+            array_.~vector();
+            break;
+        case value_kind::map:
+            map_.~map();
+            break;
+        case value_kind::object:
+            object_.~object();
+            break;
+        default:
+            break;
     }
     kind_ = value_kind::nil;
 }
@@ -301,11 +354,16 @@ std::uint64_t value::as_uint64() const {
 
 double value::as_double() const {
     switch (kind()) {
-        case value_kind::float64: return *get_if<double>();
-        case value_kind::int64: return static_cast<double>(*get_if<std::int64_t>());
-        case value_kind::uint64: return static_cast<double>(*get_if<std::uint64_t>());
-        case value_kind::big_integer: return get_if<big_integer>()->to_double();
-        default: detail::throw_type_mismatch("float", *this);
+        case value_kind::float64:
+            return *get_if<double>();
+        case value_kind::int64:
+            return static_cast<double>(*get_if<std::int64_t>());
+        case value_kind::uint64:
+            return static_cast<double>(*get_if<std::uint64_t>());
+        case value_kind::big_integer:
+            return get_if<big_integer>()->to_double();
+        default:
+            detail::throw_type_mismatch("float", *this);
     }
 }
 
@@ -348,10 +406,14 @@ const object& value::as_object() const {
 
 big_integer value::as_big_integer() const {
     switch (kind()) {
-        case value_kind::int64: return big_integer(*get_if<std::int64_t>());
-        case value_kind::uint64: return big_integer(*get_if<std::uint64_t>());
-        case value_kind::big_integer: return *get_if<big_integer>();
-        default: detail::throw_type_mismatch("int", *this);
+        case value_kind::int64:
+            return big_integer(*get_if<std::int64_t>());
+        case value_kind::uint64:
+            return big_integer(*get_if<std::uint64_t>());
+        case value_kind::big_integer:
+            return *get_if<big_integer>();
+        default:
+            detail::throw_type_mismatch("int", *this);
     }
 }
 
@@ -370,32 +432,47 @@ const value& value::operator[](std::string_view key) const {
 
 std::size_t value::size() const noexcept {
     switch (kind()) {
-        case value_kind::string: return get_if<std::string>()->size();
-        case value_kind::bytes: return get_if<bytes>()->size();
-        case value_kind::array: return get_if<array>()->size();
-        case value_kind::map: return get_if<map>()->size();
-        default: return 0;
+        case value_kind::string:
+            return get_if<std::string>()->size();
+        case value_kind::bytes:
+            return get_if<bytes>()->size();
+        case value_kind::array:
+            return get_if<array>()->size();
+        case value_kind::map:
+            return get_if<map>()->size();
+        default:
+            return 0;
     }
 }
 
 bool operator==(const value& a, const value& b) noexcept {
     if (a.kind_ != b.kind_) return false;
     switch (a.kind()) {
-        case value_kind::nil: return true;
-        case value_kind::boolean: return *a.get_if<bool>() == *b.get_if<bool>();
-        case value_kind::int64: return *a.get_if<std::int64_t>() == *b.get_if<std::int64_t>();
-        case value_kind::uint64: return *a.get_if<std::uint64_t>() == *b.get_if<std::uint64_t>();
-        case value_kind::big_integer: return *a.get_if<big_integer>() == *b.get_if<big_integer>();
+        case value_kind::nil:
+            return true;
+        case value_kind::boolean:
+            return *a.get_if<bool>() == *b.get_if<bool>();
+        case value_kind::int64:
+            return *a.get_if<std::int64_t>() == *b.get_if<std::int64_t>();
+        case value_kind::uint64:
+            return *a.get_if<std::uint64_t>() == *b.get_if<std::uint64_t>();
+        case value_kind::big_integer:
+            return *a.get_if<big_integer>() == *b.get_if<big_integer>();
         case value_kind::float64: {
             double x = *a.get_if<double>(), y = *b.get_if<double>();
             if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
             return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y);
         }
-        case value_kind::string: return *a.get_if<std::string>() == *b.get_if<std::string>();
-        case value_kind::bytes: return *a.get_if<bytes>() == *b.get_if<bytes>();
-        case value_kind::array: return *a.get_if<array>() == *b.get_if<array>();
-        case value_kind::map: return *a.get_if<map>() == *b.get_if<map>();
-        case value_kind::object: return *a.get_if<object>() == *b.get_if<object>();
+        case value_kind::string:
+            return *a.get_if<std::string>() == *b.get_if<std::string>();
+        case value_kind::bytes:
+            return *a.get_if<bytes>() == *b.get_if<bytes>();
+        case value_kind::array:
+            return *a.get_if<array>() == *b.get_if<array>();
+        case value_kind::map:
+            return *a.get_if<map>() == *b.get_if<map>();
+        case value_kind::object:
+            return *a.get_if<object>() == *b.get_if<object>();
     }
     return false;
 }
@@ -403,8 +480,10 @@ bool operator==(const value& a, const value& b) noexcept {
 std::size_t hash_value(const value& v) noexcept {
     auto k = static_cast<std::size_t>(v.kind());
     switch (v.kind()) {
-        case value_kind::nil: return k;
-        case value_kind::boolean: return mix(k, *v.get_if<bool>() ? 1 : 0);
+        case value_kind::nil:
+            return k;
+        case value_kind::boolean:
+            return mix(k, *v.get_if<bool>() ? 1 : 0);
         case value_kind::int64:
             return mix(k, std::hash<std::int64_t>{}(*v.get_if<std::int64_t>()));
         case value_kind::uint64:
@@ -413,10 +492,12 @@ std::size_t hash_value(const value& v) noexcept {
             return mix(k, std::hash<std::string>{}(v.get_if<big_integer>()->str()));
         case value_kind::float64: {
             double d = *v.get_if<double>();
-            std::uint64_t bits = std::isnan(d) ? 0x7ff8000000000000ULL : std::bit_cast<std::uint64_t>(d);
+            std::uint64_t bits =
+                std::isnan(d) ? 0x7ff8000000000000ULL : std::bit_cast<std::uint64_t>(d);
             return mix(k, std::hash<std::uint64_t>{}(bits));
         }
-        case value_kind::string: return hash_string(*v.get_if<std::string>());
+        case value_kind::string:
+            return hash_string(*v.get_if<std::string>());
         case value_kind::bytes: {
             const bytes& b = *v.get_if<bytes>();
             std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
@@ -424,12 +505,14 @@ std::size_t hash_value(const value& v) noexcept {
         }
         case value_kind::array: {
             std::size_t h = k;
-            for (const auto& x : *v.get_if<array>()) h = mix(h, hash_value(x));
+            for (const auto& x : *v.get_if<array>())
+                h = mix(h, hash_value(x));
             return h;
         }
         case value_kind::map: {
             std::size_t h = k;
-            for (const auto& [key, x] : *v.get_if<map>()) h = mix(mix(h, hash_value(key)), hash_value(x));
+            for (const auto& [key, x] : *v.get_if<map>())
+                h = mix(mix(h, hash_value(key)), hash_value(x));
             return h;
         }
         case value_kind::object:
@@ -447,11 +530,21 @@ void display_string(std::string& out, std::string_view s) {
     out.push_back('"');
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f) {
                     char buf[8];
@@ -471,11 +564,21 @@ void display(std::string& out, const value& v, int depth) {
         return;
     }
     switch (v.kind()) {
-        case value_kind::nil: out += "null"; break;
-        case value_kind::boolean: out += *v.get_if<bool>() ? "true" : "false"; break;
-        case value_kind::int64: out += std::to_string(*v.get_if<std::int64_t>()); break;
-        case value_kind::uint64: out += std::to_string(*v.get_if<std::uint64_t>()); break;
-        case value_kind::big_integer: out += v.get_if<big_integer>()->str(); break;
+        case value_kind::nil:
+            out += "null";
+            break;
+        case value_kind::boolean:
+            out += *v.get_if<bool>() ? "true" : "false";
+            break;
+        case value_kind::int64:
+            out += std::to_string(*v.get_if<std::int64_t>());
+            break;
+        case value_kind::uint64:
+            out += std::to_string(*v.get_if<std::uint64_t>());
+            break;
+        case value_kind::big_integer:
+            out += v.get_if<big_integer>()->str();
+            break;
         case value_kind::float64: {
             double d = *v.get_if<double>();
             if (std::isnan(d)) {
@@ -488,7 +591,9 @@ void display(std::string& out, const value& v, int depth) {
             }
             break;
         }
-        case value_kind::string: display_string(out, *v.get_if<std::string>()); break;
+        case value_kind::string:
+            display_string(out, *v.get_if<std::string>());
+            break;
         case value_kind::bytes: {
             out += "b'";
             for (std::byte b : *v.get_if<bytes>()) {
@@ -587,8 +692,8 @@ void throw_size_mismatch(std::size_t expected, std::size_t got) {
 
 std::string demangle(const char* mangled) {
     int status = 0;
-    std::unique_ptr<char, void (*)(void*)> p(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                             std::free);
+    std::unique_ptr<char, void (*)(void*)> p(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
     return status == 0 && p ? std::string(p.get()) : std::string(mangled);
 }
 

@@ -8,17 +8,24 @@ namespace sim {
 namespace {
 
 class sim_category final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "sim"; }
     std::string message(int ev) const override {
         switch (static_cast<errc>(ev)) {
-            case errc::frame_too_large: return "frame larger than the maximum frame size";
-            case errc::empty_frame: return "frame with an empty payload";
-            case errc::truncated_frame: return "input ended inside a frame";
-            case errc::invalid_message: return "payload is not a [type, id, content] message";
-            case errc::decode_failed: return "payload cannot be decoded";
-            case errc::timed_out: return "deadline passed";
-            case errc::closed: return "closed";
+            case errc::frame_too_large:
+                return "frame larger than the maximum frame size";
+            case errc::empty_frame:
+                return "frame with an empty payload";
+            case errc::truncated_frame:
+                return "input ended inside a frame";
+            case errc::invalid_message:
+                return "payload is not a [type, id, content] message";
+            case errc::decode_failed:
+                return "payload cannot be decoded";
+            case errc::timed_out:
+                return "deadline passed";
+            case errc::closed:
+                return "closed";
         }
         return "unknown sim error";
     }

@@ -14,7 +14,8 @@ namespace {
 
 struct registry {
     std::mutex mutex;
-    std::shared_ptr<spdlog::sinks::sink> sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    std::shared_ptr<spdlog::sinks::sink> sink =
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
     std::map<std::string, spdlog::level::level_enum, std::less<>> levels;  // per component
     spdlog::level::level_enum fallback = spdlog::level::info;
@@ -44,7 +45,8 @@ void apply(registry& r, std::string_view spec) {
     std::size_t pos = 0;
     while (pos <= spec.size()) {
         std::size_t comma = spec.find(',', pos);
-        std::string_view item = spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
+        std::string_view item =
+            spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
         pos = comma == std::string_view::npos ? spec.size() + 1 : comma + 1;
         if (item.empty()) continue;
         std::size_t eq = item.find('=');
@@ -97,7 +99,8 @@ void set_level(std::string_view component, spdlog::level::level_enum level) {
     if (component.empty()) {
         r.fallback = level;
         r.levels.clear();
-        for (auto& [name, logger] : r.loggers) logger->set_level(level);
+        for (auto& [name, logger] : r.loggers)
+            logger->set_level(level);
         return;
     }
     r.levels[std::string(component)] = level;

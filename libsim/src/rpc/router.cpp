@@ -13,7 +13,8 @@ router::~router() {
 
 router& router::put_function(std::string name, raw_handler handler) {
     if (name.empty() || name.find('/') != std::string::npos) {
-        throw std::invalid_argument("cannot expose \"" + name + "\": a name is not empty and has no '/'");
+        throw std::invalid_argument("cannot expose \"" + name +
+                                    "\": a name is not empty and has no '/'");
     }
     entry& e = entries_[std::move(name)];
     if (e.child != nullptr) e.child->parent_ = nullptr;
@@ -28,17 +29,20 @@ router& router::expose_raw(std::string name, raw_handler handler) {
 
 router& router::add(std::string name, router& child) {
     if (name.empty() || name.find('/') != std::string::npos) {
-        throw std::invalid_argument("cannot add \"" + name + "\": a name is not empty and has no '/'");
+        throw std::invalid_argument("cannot add \"" + name +
+                                    "\": a name is not empty and has no '/'");
     }
     if (child.parent_ != nullptr) {
-        throw std::invalid_argument("cannot add \"" + name + "\": the router already belongs to \"" +
-                                    child.path() + "\"");
+        throw std::invalid_argument("cannot add \"" + name +
+                                    "\": the router already belongs to \"" + child.path() + "\"");
     }
     for (const router* r = this; r != nullptr; r = r->parent_) {
-        if (r == &child) throw std::invalid_argument("cannot add \"" + name + "\": that would make a cycle");
+        if (r == &child)
+            throw std::invalid_argument("cannot add \"" + name + "\": that would make a cycle");
     }
     if (entries_.contains(name)) {
-        throw std::invalid_argument("cannot add \"" + name + "\": the name is taken in \"" + path() + "\"");
+        throw std::invalid_argument("cannot add \"" + name + "\": the name is taken in \"" +
+                                    path() + "\"");
     }
     child.parent_ = this;
     child.name_ = name;
@@ -66,7 +70,8 @@ std::string router::path() const {
 
 const router& router::root() const noexcept {
     const router* r = this;
-    while (r->parent_ != nullptr) r = r->parent_;
+    while (r->parent_ != nullptr)
+        r = r->parent_;
     return *r;
 }
 
@@ -80,7 +85,8 @@ router::target router::resolve(std::string_view path) {
     std::size_t start = 0;
     for (;;) {
         std::size_t slash = path.find('/', start);
-        std::string_view name = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+        std::string_view name =
+            path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
         auto it = at->entries_.find(name);
         if (it == at->entries_.end()) {
             // aiomas' wording: the prefix is the components before the failing one.
@@ -92,8 +98,10 @@ router::target router::resolve(std::string_view path) {
             return {nullptr, it->second.child};
         }
         if (it->second.child == nullptr) {
-            throw lookup_error("Name \"" + std::string(path.substr(slash + 1, path.find('/', slash + 1) - slash - 1)) +
-                               "\" not found in \"" + std::string(path.substr(0, slash)) + "\"");
+            throw lookup_error(
+                "Name \"" +
+                std::string(path.substr(slash + 1, path.find('/', slash + 1) - slash - 1)) +
+                "\" not found in \"" + std::string(path.substr(0, slash)) + "\"");
         }
         at = it->second.child;
         start = slash + 1;
@@ -106,7 +114,8 @@ signature::signature(std::string function, std::size_t count, std::vector<arg> n
     : function_(std::move(function)), count_(count), names_(std::move(names)) {
     if (!names_.empty() && names_.size() != count_) {
         throw std::invalid_argument("exposing " + function_ + ": " + std::to_string(names_.size()) +
-                                    " parameter names for " + std::to_string(count_) + " parameters");
+                                    " parameter names for " + std::to_string(count_) +
+                                    " parameters");
     }
     bool defaults = false;
     for (const auto& a : names_) {
@@ -141,7 +150,8 @@ void signature::bind(array& args, map& kwargs, std::span<bound_arg> out) const {
                          (count_ == 1 ? "" : "s") + " but " + std::to_string(args.size()) +
                          (args.size() == 1 ? " was" : " were") + " given");
     }
-    for (std::size_t i = 0; i < args.size(); ++i) out[i].own = &args[i];
+    for (std::size_t i = 0; i < args.size(); ++i)
+        out[i].own = &args[i];
     if (!kwargs.empty()) {
         if (names_.empty()) throw type_error(who() + " takes no keyword arguments");
         for (std::size_t k = 0; k < kwargs.size(); ++k) {
@@ -149,9 +159,12 @@ void signature::bind(array& args, map& kwargs, std::span<bound_arg> out) const {
             const std::string* name = entry.first.get_if<std::string>();
             if (name == nullptr) throw type_error(who() + " keywords must be strings");
             std::size_t i = 0;
-            while (i < names_.size() && names_[i].name() != *name) ++i;
-            if (i == names_.size()) throw type_error(who() + " got an unexpected keyword argument '" + *name + "'");
-            if (out[i].own != nullptr) throw type_error(who() + " got multiple values for argument '" + *name + "'");
+            while (i < names_.size() && names_[i].name() != *name)
+                ++i;
+            if (i == names_.size())
+                throw type_error(who() + " got an unexpected keyword argument '" + *name + "'");
+            if (out[i].own != nullptr)
+                throw type_error(who() + " got multiple values for argument '" + *name + "'");
             out[i].own = &kwargs.mapped_at(k);
         }
     }
@@ -165,8 +178,9 @@ void signature::bind(array& args, map& kwargs, std::span<bound_arg> out) const {
         }
     }
     if (!missing.empty()) {
-        throw type_error(who() + " missing " + std::to_string(missing.size()) + " required positional argument" +
-                         (missing.size() == 1 ? "" : "s") + ": " + quoted_list(missing));
+        throw type_error(who() + " missing " + std::to_string(missing.size()) +
+                         " required positional argument" + (missing.size() == 1 ? "" : "s") + ": " +
+                         quoted_list(missing));
     }
 }
 

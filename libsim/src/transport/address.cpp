@@ -8,7 +8,8 @@ namespace sim {
 namespace {
 
 [[noreturn]] void invalid(std::string_view url, std::string_view why) {
-    throw std::invalid_argument("invalid address \"" + std::string(url) + "\": " + std::string(why) +
+    throw std::invalid_argument("invalid address \"" + std::string(url) +
+                                "\": " + std::string(why) +
                                 " (expected tcp://host:port, ipc://[path] or local://name, each "
                                 "optionally followed by /agent-id)");
 }
@@ -58,7 +59,8 @@ address address::parse(std::string_view url) {
         a.agent = agent_part(url, port_end == std::string_view::npos ? "" : rest.substr(port_end));
     } else if (scheme_name == "ipc") {
         a.kind = scheme::ipc;
-        if (rest.empty() || rest[0] != '[') invalid(url, "the socket path goes in brackets: ipc://[path]");
+        if (rest.empty() || rest[0] != '[')
+            invalid(url, "the socket path goes in brackets: ipc://[path]");
         std::size_t close = rest.find(']');
         if (close == std::string_view::npos) invalid(url, "unclosed '[' in the path");
         a.path = std::string(rest.substr(1, close - 1));
@@ -79,10 +81,13 @@ address address::parse(std::string_view url) {
 std::string address::to_string() const {
     switch (kind) {
         case scheme::tcp:
-            if (host.find(':') != std::string::npos) return "tcp://[" + host + "]:" + std::to_string(port);
+            if (host.find(':') != std::string::npos)
+                return "tcp://[" + host + "]:" + std::to_string(port);
             return "tcp://" + host + ":" + std::to_string(port);
-        case scheme::ipc: return "ipc://[" + path + "]";
-        case scheme::local: return "local://" + name;
+        case scheme::ipc:
+            return "ipc://[" + path + "]";
+        case scheme::local:
+            return "local://" + name;
     }
     return {};
 }

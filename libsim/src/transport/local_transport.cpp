@@ -66,8 +66,9 @@ struct connection {
 };
 
 class local_stream final : public stream {
-public:
-    local_stream(std::shared_ptr<connection> c, bool server) : conn_(std::move(c)), server_(server) {}
+  public:
+    local_stream(std::shared_ptr<connection> c, bool server)
+        : conn_(std::move(c)), server_(server) {}
     ~local_stream() override { close(); }
 
     std::size_t read_some(std::span<std::byte> buffer, boost::system::error_code& ec) override {
@@ -85,7 +86,8 @@ public:
                     continue;
                 }
                 std::size_t n = 0;
-                while (n < buffer.size() && !in.chunks.empty() && in.chunks.front().ready_at <= clock::now()) {
+                while (n < buffer.size() && !in.chunks.empty() &&
+                       in.chunks.front().ready_at <= clock::now()) {
                     auto& c = in.chunks.front();
                     std::size_t take = std::min(buffer.size() - n, c.bytes.size() - in.head_offset);
                     std::memcpy(buffer.data() + n, c.bytes.data() + in.head_offset, take);
@@ -97,7 +99,8 @@ public:
                     }
                 }
                 in.queued -= n;
-                if (in.writer_waiting != nullptr) wake_on(in.writer_rt, incoming(), &pipe::writer_waiting);
+                if (in.writer_waiting != nullptr)
+                    wake_on(in.writer_rt, incoming(), &pipe::writer_waiting);
                 ec = {};
                 return n;
             }
@@ -113,7 +116,8 @@ public:
         }
     }
 
-    void write(std::span<const asio::const_buffer> buffers, boost::system::error_code& ec) override {
+    void write(std::span<const asio::const_buffer> buffers,
+               boost::system::error_code& ec) override {
         ec = {};
         for (const auto& b : buffers) {
             auto bytes = std::span(static_cast<const std::byte*>(b.data()), b.size());
@@ -152,13 +156,16 @@ public:
 
     std::string peer() const override { return "local://" + conn_->name; }
 
-private:
+  private:
     std::shared_ptr<pipe> incoming() const { return server_ ? conn_->to_server : conn_->to_client; }
     std::shared_ptr<pipe> outgoing() const { return server_ ? conn_->to_client : conn_->to_server; }
-    direction out_direction() const { return server_ ? direction::to_client : direction::to_server; }
+    direction out_direction() const {
+        return server_ ? direction::to_client : direction::to_server;
+    }
 
     // Appends to the outgoing pipe, waiting while it is full.
-    void send(std::span<const std::byte> bytes, clock::time_point ready_at, boost::system::error_code& ec) {
+    void send(std::span<const std::byte> bytes, clock::time_point ready_at,
+              boost::system::error_code& ec) {
         auto out = outgoing();
         std::unique_lock lock(out->mutex);
         while (!bytes.empty()) {
@@ -177,7 +184,8 @@ private:
             std::size_t n = std::min(bytes.size(), out->capacity - out->queued);
             if (ready_at < out->last_ready) ready_at = out->last_ready;
             out->last_ready = ready_at;
-            out->chunks.push_back({std::vector<std::byte>(bytes.begin(), bytes.begin() + n), ready_at});
+            out->chunks.push_back(
+                {std::vector<std::byte>(bytes.begin(), bytes.begin() + n), ready_at});
             out->queued += n;
             bytes = bytes.subspan(n);
             if (out->reader_waiting != nullptr) wake_on(out->reader_rt, out, &pipe::reader_waiting);
@@ -258,7 +266,7 @@ registry& names() {
 }
 
 class local_listener final : public listener {
-public:
+  public:
     local_listener(runtime& rt, const address& at, const transport_options& o)
         : rt_(rt), name_(at.name), options_(o) {
         auto& r = names();
@@ -332,7 +340,7 @@ public:
         return client_end;
     }
 
-private:
+  private:
     runtime& rt_;
     std::string name_;
     transport_options options_;

@@ -65,7 +65,7 @@ void with_timeout(Socket& socket, std::chrono::milliseconds timeout, boost::syst
 
 template <class Stream>
 class asio_stream final : public stream {
-public:
+  public:
     template <class... Args>
     asio_stream(std::string peer, Args&&... args)
         : stream_(std::forward<Args>(args)...), peer_(std::move(peer)) {}
@@ -74,7 +74,8 @@ public:
         return stream_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_fiber[ec]);
     }
 
-    void write(std::span<const asio::const_buffer> buffers, boost::system::error_code& ec) override {
+    void write(std::span<const asio::const_buffer> buffers,
+               boost::system::error_code& ec) override {
         asio::async_write(stream_, buffers, use_fiber[ec]);
     }
 
@@ -89,7 +90,7 @@ public:
 
     Stream& get() noexcept { return stream_; }
 
-private:
+  private:
     auto& lowest() noexcept {
         if constexpr (requires { stream_.lowest_layer(); }) {
             return stream_.lowest_layer();
@@ -109,16 +110,20 @@ using tls_stream = asio_stream<asio::ssl::stream<tcp::socket>>;
 // An accepted TLS connection: the handshake runs in the connection's own fiber, with a deadline,
 // so that a client that stalls or fails it holds up nobody else. It keeps the context alive.
 class tls_server_stream final : public stream {
-public:
+  public:
     tls_server_stream(std::string peer, tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx,
                       std::chrono::milliseconds timeout)
-        : ctx_(std::move(ctx)), inner_(std::move(peer), std::move(socket), *ctx_), timeout_(timeout) {}
+        : ctx_(std::move(ctx)),
+          inner_(std::move(peer), std::move(socket), *ctx_),
+          timeout_(timeout) {}
 
     void handshake(boost::system::error_code& ec) override {
         auto& ssl = inner_.get();
         with_timeout(ssl.lowest_layer(), timeout_, ec,
                      [&] { ssl.async_handshake(asio::ssl::stream_base::server, use_fiber[ec]); });
-        if (ec) log::get("transport")->warn("TLS handshake with {} failed: {}", inner_.peer(), ec.message());
+        if (ec)
+            log::get("transport")
+                ->warn("TLS handshake with {} failed: {}", inner_.peer(), ec.message());
     }
     std::size_t read_some(std::span<std::byte> b, boost::system::error_code& ec) override {
         return inner_.read_some(b, ec);
@@ -129,7 +134,7 @@ public:
     void close() noexcept override { inner_.close(); }
     std::string peer() const override { return inner_.peer(); }
 
-private:
+  private:
     std::shared_ptr<asio::ssl::context> ctx_;
     tls_stream inner_;
     std::chrono::milliseconds timeout_;
@@ -190,7 +195,8 @@ std::unique_ptr<stream> connect_tcp(runtime& rt, const address& to, const transp
     return tls;
 }
 
-std::unique_ptr<stream> connect_unix(runtime& rt, const address& to, boost::system::error_code& ec) {
+std::unique_ptr<stream> connect_unix(runtime& rt, const address& to,
+                                     boost::system::error_code& ec) {
     unix_socket::socket socket(rt.io());
     socket.async_connect(unix_socket::endpoint(to.path), use_fiber[ec]);
     if (ec) return nullptr;
@@ -198,7 +204,7 @@ std::unique_ptr<stream> connect_unix(runtime& rt, const address& to, boost::syst
 }
 
 class tcp_listener final : public listener {
-public:
+  public:
     tcp_listener(runtime& rt, const address& at, const transport_options& o)
         : acceptor_(rt.io()), host_(at.host) {
         boost::system::error_code ec;
@@ -240,7 +246,7 @@ public:
         return address::tcp(host_, ep.port());
     }
 
-private:
+  private:
     tcp::acceptor acceptor_;
     std::string host_;
     std::shared_ptr<asio::ssl::context> tls_;
@@ -248,7 +254,7 @@ private:
 };
 
 class unix_listener final : public listener {
-public:
+  public:
     unix_listener(runtime& rt, const address& at) : acceptor_(rt.io()), path_(at.path) {
         // A socket file left by a process that died would make bind fail; asyncio removes it too.
         struct stat st {};
@@ -277,7 +283,7 @@ public:
 
     address local_address() const override { return address::ipc(path_); }
 
-private:
+  private:
     unix_socket::acceptor acceptor_;
     std::string path_;
 };
@@ -291,9 +297,12 @@ std::unique_ptr<stream> connect_stream(const address& to, const transport_option
         throw std::invalid_argument("TLS works over tcp:// addresses only, not " + to.to_string());
     }
     switch (to.kind) {
-        case address::scheme::tcp: return connect_tcp(rt, to, options, ec);
-        case address::scheme::ipc: return connect_unix(rt, to, ec);
-        case address::scheme::local: return detail::connect_local(rt, to, options, ec);
+        case address::scheme::tcp:
+            return connect_tcp(rt, to, options, ec);
+        case address::scheme::ipc:
+            return connect_unix(rt, to, ec);
+        case address::scheme::local:
+            return detail::connect_local(rt, to, options, ec);
     }
     return nullptr;
 }
@@ -304,9 +313,12 @@ std::unique_ptr<listener> listen_on(const address& at, const transport_options& 
         throw std::invalid_argument("TLS works over tcp:// addresses only, not " + at.to_string());
     }
     switch (at.kind) {
-        case address::scheme::tcp: return std::make_unique<tcp_listener>(rt, at, options);
-        case address::scheme::ipc: return std::make_unique<unix_listener>(rt, at);
-        case address::scheme::local: return detail::listen_local(rt, at, options);
+        case address::scheme::tcp:
+            return std::make_unique<tcp_listener>(rt, at, options);
+        case address::scheme::ipc:
+            return std::make_unique<unix_listener>(rt, at);
+        case address::scheme::local:
+            return detail::listen_local(rt, at, options);
     }
     return nullptr;
 }

@@ -37,7 +37,7 @@ inline std::uint32_t read_frame_header(const std::byte* p) noexcept {
 /// any of its payload is buffered; a zero-length payload is an error (aiomas never sends one).
 /// After an error the reader stays failed. Not thread-safe.
 class frame_reader {
-public:
+  public:
     explicit frame_reader(std::size_t max_payload = default_max_frame_size) noexcept
         : max_payload_(max_payload) {}
 
@@ -70,12 +70,12 @@ public:
     /// Bytes of buffer the reader holds (for tests and memory accounting).
     std::size_t memory() const noexcept { return buffer_.capacity(); }
 
-private:
+  private:
     void compact();
 
     byte_buffer buffer_;
-    std::size_t start_ = 0;      // first unconsumed byte in buffer_
-    std::uint64_t consumed_ = 0; // bytes dropped from the front of buffer_ so far
+    std::size_t start_ = 0;       // first unconsumed byte in buffer_
+    std::uint64_t consumed_ = 0;  // bytes dropped from the front of buffer_ so far
     std::uint64_t announced_ = 0;
     std::size_t max_payload_;
     std::error_code error_;

@@ -13,7 +13,7 @@ namespace sim {
 /// on it: it keeps the digits so that a value re-encodes unchanged. The text is canonical: an
 /// optional '-' followed by decimal digits without leading zeros ("0" for zero, never "-0").
 class big_integer {
-public:
+  public:
     /// Zero.
     big_integer() : text_("0") {}
     explicit big_integer(std::int64_t v) : text_(std::to_string(v)) {}
@@ -39,7 +39,7 @@ public:
     /// Numeric order.
     friend std::strong_ordering operator<=>(const big_integer& a, const big_integer& b) noexcept;
 
-private:
+  private:
     struct canonical_tag {};
     big_integer(canonical_tag, std::string text) : text_(std::move(text)) {}
 

@@ -19,7 +19,7 @@ struct blosc_options {
 /// Decoding validates the Blosc header (sizes against the payload and `max_size`) before
 /// inflating anything.
 class blosc_codec final : public codec {
-public:
+  public:
     explicit blosc_codec(codec_options options = {}, blosc_options blosc = {});
 
     std::string_view name() const noexcept override { return "msgpack-blosc"; }
@@ -29,7 +29,7 @@ public:
     using codec::decode;
     using codec::encode;
 
-private:
+  private:
     void compress(byte_buffer& out);
 
     blosc_options blosc_;

@@ -120,7 +120,8 @@ concept sequence_container = requires(C c) {
     c.begin();
     c.end();
     c.size();
-} && !std::is_same_v<typename C::value_type, std::byte>;
+}
+&&!std::is_same_v<typename C::value_type, std::byte>;
 
 template <class C>
 void sequence_insert(C& c, typename C::value_type&& x) {
@@ -136,7 +137,7 @@ void sequence_insert(C& c, typename C::value_type&& x) {
 /// Types that travel as objects.
 template <class T>
 concept object_convertible = std::is_class_v<T> && std::copy_constructible<T> &&
-                             (has_fields<T> || enable_object<T>);
+    (has_fields<T> || enable_object<T>);
 
 template <class T>
 value to_value(T&& x) {
@@ -206,8 +207,7 @@ struct convert {
 };
 
 template <class T>
-    requires(!std::is_same_v<std::remove_cvref_t<T>, object>)
-object::object(T v)
+requires(!std::is_same_v<std::remove_cvref_t<T>, object>) object::object(T v)
     : object(std::make_shared<const T>(std::move(v)), detail::object_type_of<T>()) {}
 
 // ---- scalars ----------------------------------------------------------------------------------
@@ -219,8 +219,8 @@ struct convert<bool> {
 };
 
 template <class T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && !detail::is_char_type<T>)
-struct convert<T> {
+requires(std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+         !detail::is_char_type<T>) struct convert<T> {
     static value to_value(T i) noexcept { return value(i); }
     static T from_value(const value& v) {
         if (const auto* i = v.get_if<std::int64_t>()) {
@@ -244,14 +244,14 @@ struct convert<T> {
 };
 
 template <class T>
-    requires std::is_floating_point_v<T>
+requires std::is_floating_point_v<T>
 struct convert<T> {
     static value to_value(T d) noexcept { return value(static_cast<double>(d)); }
     static T from_value(const value& v) { return static_cast<T>(v.as_double()); }
 };
 
 template <class T>
-    requires std::is_enum_v<T>
+requires std::is_enum_v<T>
 struct convert<T> {
     using underlying = std::underlying_type_t<T>;
     static value to_value(T e) noexcept { return value(static_cast<underlying>(e)); }
@@ -343,9 +343,7 @@ struct convert<object> {
 template <class Rep, class Period>
 struct convert<std::chrono::duration<Rep, Period>> {
     using duration = std::chrono::duration<Rep, Period>;
-    static value to_value(duration d) {
-        return value(std::chrono::duration<double>(d).count());
-    }
+    static value to_value(duration d) { return value(std::chrono::duration<double>(d).count()); }
     static duration from_value(const value& v) {
         return std::chrono::duration_cast<duration>(std::chrono::duration<double>(v.as_double()));
     }
@@ -355,9 +353,7 @@ struct convert<std::chrono::duration<Rep, Period>> {
 
 template <class T>
 struct convert<std::optional<T>> {
-    static value to_value(const std::optional<T>& o) {
-        return o ? sim::to_value(*o) : value();
-    }
+    static value to_value(const std::optional<T>& o) { return o ? sim::to_value(*o) : value(); }
     static std::optional<T> from_value(const value& v) {
         if (v.is_nil()) return std::nullopt;
         return sim::from_value<T>(v);
@@ -378,7 +374,8 @@ struct convert<std::tuple<Ts...>> {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return std::tuple<Ts...>{
                 detail::at_place(I, [&] { return sim::from_value<Ts>(a[I]); })...};
-        }(std::index_sequence_for<Ts...>{});
+        }
+        (std::index_sequence_for<Ts...>{});
     }
 };
 
@@ -402,7 +399,8 @@ struct convert<std::array<T, N>> {
     static value to_value(const std::array<T, N>& xs) {
         array a;
         a.reserve(N);
-        for (const auto& x : xs) a.push_back(sim::to_value(x));
+        for (const auto& x : xs)
+            a.push_back(sim::to_value(x));
         return value(std::move(a));
     }
     static std::array<T, N> from_value(const value& v) {
@@ -420,7 +418,8 @@ struct convert<std::span<T, N>> {
     static value to_value(std::span<T, N> xs) {
         array a;
         a.reserve(xs.size());
-        for (const auto& x : xs) a.push_back(sim::to_value(x));
+        for (const auto& x : xs)
+            a.push_back(sim::to_value(x));
         return value(std::move(a));
     }
 };
@@ -432,13 +431,15 @@ struct sequence_convert {
     static value to_value(const C& xs) {
         array a;
         a.reserve(xs.size());
-        for (const auto& x : xs) a.push_back(sim::to_value(x));
+        for (const auto& x : xs)
+            a.push_back(sim::to_value(x));
         return value(std::move(a));
     }
     static value to_value(C&& xs) {
         array a;
         a.reserve(xs.size());
-        for (auto& x : xs) a.push_back(sim::to_value(std::move(x)));
+        for (auto& x : xs)
+            a.push_back(sim::to_value(std::move(x)));
         return value(std::move(a));
     }
     static C from_value(const value& v) {
@@ -458,7 +459,8 @@ struct map_convert {
     static value to_value(const M& xs) {
         map m;
         m.reserve(xs.size());
-        for (const auto& [k, x] : xs) m.insert_or_assign(sim::to_value(k), sim::to_value(x));
+        for (const auto& [k, x] : xs)
+            m.insert_or_assign(sim::to_value(k), sim::to_value(x));
         return value(std::move(m));
     }
     static M from_value(const value& v) {
@@ -477,8 +479,9 @@ struct map_convert {
 }  // namespace detail
 
 template <class T, class A>
-    requires(!std::is_same_v<T, std::byte>)
-struct convert<std::vector<T, A>> : detail::sequence_convert<std::vector<T, A>> {};
+requires(!std::is_same_v<T, std::byte>) struct convert<std::vector<T, A>>
+    : detail::sequence_convert<std::vector<T, A>> {
+};
 template <class T, class A>
 struct convert<std::list<T, A>> : detail::sequence_convert<std::list<T, A>> {};
 template <class T, class A>
@@ -551,8 +554,7 @@ void value_input_archive::get(const char* name, T& x) {
 }
 
 template <class T>
-    requires has_fields<T>
-map to_fields(const T& x) {
+requires has_fields<T> map to_fields(const T& x) {
     map m;
     value_output_archive ar(m);
     ar.save_object(x);
@@ -560,8 +562,7 @@ map to_fields(const T& x) {
 }
 
 template <class T>
-    requires has_fields<T>
-T from_fields(const map& m) {
+requires has_fields<T> T from_fields(const map& m) {
     T x{};
     value_input_archive ar(m);
     ar.load_object(x);

@@ -11,7 +11,7 @@ namespace sim {
 /// become strings as Python converts them; other keys, and bytes, are a `serialization_error`.
 /// Decodes any RFC 8259 JSON plus those three tokens; integers keep every digit.
 class json_codec final : public codec {
-public:
+  public:
     explicit json_codec(codec_options options = {}) : codec(std::move(options)) {}
 
     std::string_view name() const noexcept override { return "json"; }

@@ -10,11 +10,10 @@ namespace sim {
 /// Payloads shorter than `min_compress` bytes, and payloads LZ4 does not shrink, are stored.
 /// Python aiomas has no such codec: use it only between libsim peers.
 class lz4_codec final : public codec {
-public:
+  public:
     static constexpr std::size_t default_min_compress = 128;
 
-    explicit lz4_codec(codec_options options = {},
-                       std::size_t min_compress = default_min_compress)
+    explicit lz4_codec(codec_options options = {}, std::size_t min_compress = default_min_compress)
         : codec(std::move(options)), min_compress_(min_compress) {}
 
     std::string_view name() const noexcept override { return "msgpack-lz4"; }
@@ -24,7 +23,7 @@ public:
     using codec::decode;
     using codec::encode;
 
-private:
+  private:
     void compress(byte_buffer& out);
 
     std::size_t min_compress_;

@@ -10,7 +10,7 @@ namespace sim {
 /// bin for bytes, maps with keys of any kind. Integers outside [-2^63, 2^64-1] are a
 /// `serialization_error`. Decodes every msgpack form (float32 included) except ext types.
 class msgpack_codec final : public codec {
-public:
+  public:
     explicit msgpack_codec(codec_options options = {}) : codec(std::move(options)) {}
 
     std::string_view name() const noexcept override { return "msgpack"; }

@@ -13,20 +13,19 @@ class value;
 /// Describes one C++ type that travels as an object. One static instance per type.
 struct object_type {
     std::type_index type;
-    std::string name;                                ///< readable (demangled) type name
-    bool (*equal)(const void* a, const void* b);     ///< same-typed instances
-    value (*fields)(const void* p);                  ///< the instance as a field map, for display
+    std::string name;                             ///< readable (demangled) type name
+    bool (*equal)(const void* a, const void* b);  ///< same-typed instances
+    value (*fields)(const void* p);               ///< the instance as a field map, for display
 };
 
 /// An immutable instance of a user type inside a `sim::value`. Copies share the instance.
 /// A codec encodes it through the serializer registered for its exact type (aiomas: no subclass
 /// lookup), as `{"__type__": [id, data]}`. Create one with `sim::to_value(x)` or `object{x}`.
 class object {
-public:
+  public:
     /// Wraps a copy of `v`. Defined in convert.hpp (included by value.hpp).
     template <class T>
-        requires(!std::is_same_v<std::remove_cvref_t<T>, object>)
-    explicit object(T v);
+    requires(!std::is_same_v<std::remove_cvref_t<T>, object>) explicit object(T v);
 
     /// Low-level: wraps `p`, which must point to an instance of `type.type`.
     object(std::shared_ptr<const void> p, const object_type& type) noexcept
@@ -49,7 +48,7 @@ public:
                (a.ptr_ == b.ptr_ || a.type_->equal(a.ptr_.get(), b.ptr_.get()));
     }
 
-private:
+  private:
     std::shared_ptr<const void> ptr_;
     const object_type* type_;
 };

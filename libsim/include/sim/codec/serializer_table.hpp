@@ -16,14 +16,14 @@ namespace sim {
 /// A *fallback* entry (no `type`) serves every object that has no entry of its own, as aiomas'
 /// serializer registered for `object` does (the RPC layer uses one for service references).
 struct serializer {
-    std::optional<std::type_index> type;           ///< exact type; nullopt for a fallback
-    std::string name;                              ///< for messages
-    std::function<value(const object&)> encode;    ///< object -> envelope data
-    std::function<value(const value&)> decode;     ///< envelope data -> value (usually an object)
+    std::optional<std::type_index> type;         ///< exact type; nullopt for a fallback
+    std::string name;                            ///< for messages
+    std::function<value(const object&)> encode;  ///< object -> envelope data
+    std::function<value(const value&)> decode;   ///< envelope data -> value (usually an object)
 
     /// `T`'s Cereal fields, as a map keyed by field name (aiomas' `serializable` wire form).
     template <class T>
-        requires has_fields<T>
+    requires has_fields<T>
     static serializer of() {
         return of<T>([](const T& x) { return value(to_fields(x)); },
                      [](const value& data) { return from_fields<T>(data.as_map()); });
@@ -32,16 +32,17 @@ struct serializer {
     /// An explicit pair: `to(const T&) -> value` and `from(const value&) -> T`.
     template <class T, class To, class From>
     static serializer of(To to, From from) {
-        return {std::type_index(typeid(T)), detail::object_type_of<T>().name,
-                [to = std::move(to)](const object& o) { return value(to(*o.get_if<T>())); },
-                [from = std::move(from)](const value& data) { return value(object(T(from(data)))); }};
+        return {
+            std::type_index(typeid(T)), detail::object_type_of<T>().name,
+            [to = std::move(to)](const object& o) { return value(to(*o.get_if<T>())); },
+            [from = std::move(from)](const value& data) { return value(object(T(from(data)))); }};
     }
 };
 
 /// An ordered table of serializers. Type ids are positions: the first entry is id 0. Both peers of
 /// a connection must register the same types in the same order. Lookup by type is O(1) average.
 class serializer_table {
-public:
+  public:
     /// Appends and returns the new entry's id. Throws `std::invalid_argument` when the type (or,
     /// for a fallback, another fallback) is already registered.
     std::uint32_t add(serializer s);
@@ -74,7 +75,7 @@ public:
     /// Throws `sim::serialization_error` for a malformed envelope or an unknown id.
     std::optional<value> open(const map& m) const;
 
-private:
+  private:
     std::vector<serializer> entries_;
     std::optional<std::uint32_t> fallback_;
 };

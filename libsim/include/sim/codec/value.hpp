@@ -49,7 +49,7 @@ std::string_view to_string(value_kind k) noexcept;
 /// `operator==` of value). Lookups are O(1) on average: beyond a few entries the map keeps a hash
 /// index. Assigning to an existing key keeps its position, as a Python dict does.
 class map {
-public:
+  public:
     using entry = std::pair<value, value>;
     using const_iterator = std::vector<entry>::const_iterator;
 
@@ -83,42 +83,31 @@ public:
     const value* find(const value& key) const noexcept;
     value* find(const value& key) noexcept;
     template <class S>
-        requires string_key<S>
-    const value* find(const S& key) const noexcept {
-        return find_string(key);
-    }
+    requires string_key<S>
+    const value* find(const S& key) const noexcept { return find_string(key); }
     template <class S>
-        requires string_key<S>
-    value* find(const S& key) noexcept {
+    requires string_key<S> value* find(const S& key) noexcept {
         return const_cast<value*>(std::as_const(*this).find_string(key));
     }
     bool contains(const value& key) const noexcept { return find(key) != nullptr; }
     template <class S>
-        requires string_key<S>
-    bool contains(const S& key) const noexcept {
-        return find_string(key) != nullptr;
-    }
+    requires string_key<S>
+    bool contains(const S& key) const noexcept { return find_string(key) != nullptr; }
 
     /// The mapped value; throws `sim::serialization_error` naming the key when it is missing.
     const value& at(const value& key) const;
     template <class S>
-        requires string_key<S>
-    const value& at(const S& key) const {
-        return at_string(key);
-    }
+    requires string_key<S>
+    const value& at(const S& key) const { return at_string(key); }
     template <class S>
-        requires string_key<S>
-    value& at(const S& key) {
+    requires string_key<S> value& at(const S& key) {
         return const_cast<value&>(std::as_const(*this).at_string(key));
     }
 
     /// The mapped value, inserted as nil at the end when missing.
     value& operator[](const value& key);
     template <class S>
-        requires string_key<S>
-    value& operator[](const S& key) {
-        return subscript_string(key);
-    }
+    requires string_key<S> value& operator[](const S& key) { return subscript_string(key); }
 
     /// Inserts at the end, or assigns in place when the key exists. Returns the mapped value.
     value& insert_or_assign(value key, value mapped);
@@ -127,15 +116,13 @@ public:
     /// Removes the key (O(n): later entries move up). Returns true if it was present.
     bool erase(const value& key);
     template <class S>
-        requires string_key<S>
-    bool erase(const S& key) {
-        return erase_string(key);
-    }
+    requires string_key<S>
+    bool erase(const S& key) { return erase_string(key); }
 
     /// Same entries in the same order: the order is part of a value's wire form.
     friend bool operator==(const map& a, const map& b);
 
-private:
+  private:
     struct index;
     const value* find_string(std::string_view key) const noexcept;
     const value& at_string(std::string_view key) const;
@@ -159,16 +146,16 @@ private:
 /// a switch the compiler inlines (nothing at all for the scalar kinds) beats the variant's
 /// indirect visit on every construction, move and destruction.
 class value {
-public:
+  public:
     value() noexcept : i_(0), kind_(value_kind::nil) {}
     value(std::nullptr_t) noexcept : value() {}
     value(bool b) noexcept : b_(b), kind_(value_kind::boolean) {}
     /// Any integer type except bool and the character types (write a string instead).
     template <class T>
-        requires(std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, char> &&
-                 !std::same_as<T, char8_t> && !std::same_as<T, char16_t> &&
-                 !std::same_as<T, char32_t> && !std::same_as<T, wchar_t>)
-    value(T i) noexcept {
+    requires(std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, char> &&
+             !std::same_as<T, char8_t> && !std::same_as<T, char16_t> &&
+             !std::same_as<T, char32_t> && !std::same_as<T, wchar_t>) value(T i)
+    noexcept {
         if constexpr (std::is_signed_v<T>) {
             i_ = static_cast<std::int64_t>(i);
             kind_ = value_kind::int64;
@@ -315,7 +302,7 @@ public:
     /// trip). Maps compare in order; objects by their type's operator==.
     friend bool operator==(const value& a, const value& b) noexcept;
 
-private:
+  private:
     // nil, bool, int64, uint64 and float64 hold no resources.
     static constexpr bool is_trivial(value_kind k) noexcept { return k <= value_kind::float64; }
 
@@ -346,14 +333,30 @@ std::size_t hash_value(const value& v) noexcept;
 std::string to_display_string(const value& v);
 
 // Defined once value is complete: clang instantiates the (C++20 constexpr) vector members at once.
-inline std::size_t map::size() const noexcept { return entries_.size(); }
-inline bool map::empty() const noexcept { return entries_.empty(); }
-inline void map::reserve(std::size_t n) { entries_.reserve(n); }
-inline map::const_iterator map::begin() const noexcept { return entries_.begin(); }
-inline map::const_iterator map::end() const noexcept { return entries_.end(); }
-inline const map::entry& map::front() const { return entries_.front(); }
-inline const map::entry& map::entry_at(std::size_t i) const { return entries_.at(i); }
-inline value& map::mapped_at(std::size_t i) { return entries_.at(i).second; }
+inline std::size_t map::size() const noexcept {
+    return entries_.size();
+}
+inline bool map::empty() const noexcept {
+    return entries_.empty();
+}
+inline void map::reserve(std::size_t n) {
+    entries_.reserve(n);
+}
+inline map::const_iterator map::begin() const noexcept {
+    return entries_.begin();
+}
+inline map::const_iterator map::end() const noexcept {
+    return entries_.end();
+}
+inline const map::entry& map::front() const {
+    return entries_.front();
+}
+inline const map::entry& map::entry_at(std::size_t i) const {
+    return entries_.at(i);
+}
+inline value& map::mapped_at(std::size_t i) {
+    return entries_.at(i).second;
+}
 
 inline bool operator==(const map& a, const map& b) {
     return a.entries_ == b.entries_;

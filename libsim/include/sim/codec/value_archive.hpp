@@ -64,14 +64,13 @@ concept cereal_free_save_load = requires(value_output_archive& oa, value_input_a
 /// True for types with a Cereal serialization function this archive can call.
 template <class T>
 concept has_fields = std::is_class_v<T> &&
-                     (detail::cereal_member_serialize<T> ||
-                      detail::cereal_member_serialize_versioned<T> ||
-                      detail::cereal_member_save_load<T> || detail::cereal_free_serialize<T> ||
-                      detail::cereal_free_save_load<T>);
+    (detail::cereal_member_serialize<T> || detail::cereal_member_serialize_versioned<T> ||
+     detail::cereal_member_save_load<T> || detail::cereal_free_serialize<T> ||
+     detail::cereal_free_save_load<T>);
 
 /// Writes fields into a map. Use through `sim::to_fields`.
 class value_output_archive {
-public:
+  public:
     using is_saving = std::true_type;
     using is_loading = std::false_type;
 
@@ -95,7 +94,7 @@ public:
     template <class T>
     void save_object(const T& x);
 
-private:
+  private:
     template <class T>
     void process(const cereal::NameValuePair<T>& nvp) {
         put(nvp.name, nvp.value);
@@ -124,7 +123,7 @@ private:
 /// Reads fields from a map. Use through `sim::from_fields`. A missing field is a
 /// `sim::serialization_error` naming it; fields the type does not read are ignored.
 class value_input_archive {
-public:
+  public:
     using is_saving = std::false_type;
     using is_loading = std::true_type;
 
@@ -148,7 +147,7 @@ public:
     template <class T>
     void load_object(T& x);
 
-private:
+  private:
     template <class T>
     void process(cereal::NameValuePair<T>&& nvp) {
         get(nvp.name, nvp.value);
@@ -180,12 +179,10 @@ private:
 
 /// The fields of `x` as a map (x's type must satisfy `has_fields`).
 template <class T>
-    requires has_fields<T>
-map to_fields(const T& x);
+requires has_fields<T> map to_fields(const T& x);
 
 /// A `T` built by default construction and loading its fields from `m`.
 template <class T>
-    requires has_fields<T>
-T from_fields(const map& m);
+requires has_fields<T> T from_fields(const map& m);
 
 }  // namespace sim

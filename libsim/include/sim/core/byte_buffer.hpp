@@ -17,7 +17,7 @@ namespace sim {
 /// zero-fill: encoders reserve space, write into it and commit what they wrote. A moved-from
 /// buffer is empty. Not thread-safe.
 class byte_buffer {
-public:
+  public:
     byte_buffer() noexcept = default;
     explicit byte_buffer(std::size_t capacity) { reserve(capacity); }
     byte_buffer(const byte_buffer& other) { append(other.span()); }
@@ -104,7 +104,7 @@ public:
         size_ -= n;
     }
 
-private:
+  private:
     struct free_deleter {
         void operator()(std::byte* p) const noexcept { std::free(p); }
     };

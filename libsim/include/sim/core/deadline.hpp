@@ -7,7 +7,7 @@ namespace sim {
 
 /// When a wait gives up. Built from a duration (`deadline(2s)`), a time point, or `never()`.
 class deadline {
-public:
+  public:
     using clock = std::chrono::steady_clock;
 
     /// Never.
@@ -23,7 +23,8 @@ public:
     static constexpr deadline never() noexcept { return deadline(); }
     /// Seconds as a double (aiomas speaks seconds): `deadline::in_seconds(0.5)`.
     static deadline in_seconds(double s) {
-        return deadline(std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s)));
+        return deadline(
+            std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s)));
     }
 
     clock::time_point time_point() const noexcept { return at_; }
@@ -40,7 +41,7 @@ public:
     friend deadline earliest(deadline a, deadline b) noexcept { return a.at_ < b.at_ ? a : b; }
     friend bool operator==(const deadline&, const deadline&) = default;
 
-private:
+  private:
     clock::time_point at_;
 };
 

@@ -13,14 +13,14 @@ namespace sim {
 
 /// Base of every exception libsim throws at its user API.
 class error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// A value cannot be encoded or decoded, or does not convert to the requested C++ type.
 /// `what()` names the value's place when it is known: `json cannot encode bytes (at [2][0])`.
 class serialization_error : public error {
-public:
+  public:
     explicit serialization_error(std::string reason, std::string place = {});
 
     /// What went wrong, without the place.
@@ -32,7 +32,7 @@ public:
 
     const char* what() const noexcept override { return what_.c_str(); }
 
-private:
+  private:
     std::string reason_;
     std::string place_;
     std::string what_;
@@ -41,26 +41,26 @@ private:
 /// A peer broke the wire protocol: a malformed, empty or oversized frame, or a message that is not
 /// `[type, id, content]`.
 class protocol_error : public error {
-public:
+  public:
     using error::error;
 };
 
 /// Cannot connect: refused, unreachable, an unknown host, a failed TLS handshake.
 class connection_error : public error {
-public:
+  public:
     using error::error;
 };
 
 /// The connection ended (closed by either side or lost) while a call needed it. `what()` names
 /// the peer.
 class connection_closed : public error {
-public:
+  public:
     using error::error;
 };
 
 /// A deadline passed before the awaited event.
 class timeout_error : public error {
-public:
+  public:
     using error::error;
 };
 
@@ -68,7 +68,7 @@ public:
 /// `Type: message`; `type()` and `message()` are that line's parts, `traceback()` the whole text,
 /// `origin()` the peer (as aiomas' RemoteException.origin).
 class remote_error : public error {
-public:
+  public:
     remote_error(std::string origin, std::string traceback);
 
     const std::string& origin() const noexcept { return origin_; }
@@ -76,7 +76,7 @@ public:
     const std::string& type() const noexcept { return type_; }
     const std::string& message() const noexcept { return message_; }
 
-private:
+  private:
     std::string origin_;
     std::string traceback_;
     std::string type_;
@@ -86,21 +86,21 @@ private:
 /// A name that does not resolve: an unknown RPC path, an agent that does not exist. Sent to
 /// Python peers as LookupError.
 class lookup_error : public error {
-public:
+  public:
     using error::error;
 };
 
 /// A call whose arguments do not fit the function (count, names, types). Sent to Python peers
 /// as TypeError.
 class type_error : public error {
-public:
+  public:
     using error::error;
 };
 
 /// The fiber's work was called off: its agent was removed, or its container is shutting down.
 /// Ending a fiber with it is normal, and not logged as an error.
 class cancelled : public error {
-public:
+  public:
     using error::error;
 };
 

@@ -26,7 +26,9 @@ struct address {
         return {scheme::tcp, std::move(host), port, {}, {}, {}};
     }
     static address ipc(std::string path) { return {scheme::ipc, {}, 0, std::move(path), {}, {}}; }
-    static address local(std::string name) { return {scheme::local, {}, 0, {}, std::move(name), {}}; }
+    static address local(std::string name) {
+        return {scheme::local, {}, 0, {}, std::move(name), {}};
+    }
 
     /// The address without the agent: `tcp://127.0.0.1:5555`, `ipc://[/tmp/s]`, `local://a`.
     std::string to_string() const;

@@ -43,7 +43,7 @@ struct transport_options {
 /// A connected byte stream. Its operations suspend the calling fiber, which must run on the
 /// runtime the stream was made on. One fiber may read while another writes.
 class stream {
-public:
+  public:
     virtual ~stream() = default;
 
     /// Reads at least one byte; 0 with `ec` == asio::error::eof at the end of the stream.
@@ -63,7 +63,7 @@ public:
 
 /// Accepts streams on an address.
 class listener {
-public:
+  public:
     virtual ~listener() = default;
     /// Waits for the next connection; fails with `ec` once closed.
     virtual std::unique_ptr<stream> accept(boost::system::error_code& ec) = 0;
