@@ -15,6 +15,7 @@
 
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 #include "runtime/asio_scheduler.hpp"
 
@@ -363,4 +364,101 @@ TEST_CASE("a caller of async may stop waiting and go; the function still runs sa
     CHECK(finished_f.get() == 7);
     other.stop();
     other.join();
+}
+
+// ---- wait_queue -------------------------------------------------------------------------------
+
+TEST_CASE("a wait_queue wakes its waiters one at a time in the order they came, or all at once",
+          "[runtime][wait_queue]") {
+    sim::runtime rt;
+    rt.run([] {
+        sim::wait_queue q;
+        std::vector<int> woke;
+        for (int i = 0; i < 3; ++i) {
+            sim::spawn([&, i] {
+                q.wait();
+                woke.push_back(i);
+            });
+        }
+        boost::this_fiber::yield();  // all three wait now
+        REQUIRE(q.size() == 3);
+        CHECK(q.notify_one());
+        boost::this_fiber::yield();
+        CHECK(woke == std::vector<int>{0});
+        CHECK(q.size() == 2);
+        CHECK(q.notify_all() == 2);
+        CHECK(q.empty());
+        boost::this_fiber::yield();
+        CHECK(woke == std::vector<int>{0, 1, 2});
+        CHECK_FALSE(q.notify_one());  // nobody waits: nothing is remembered
+        CHECK(q.notify_all() == 0);
+    });
+}
+
+TEST_CASE("a wait_queue's deadline ends a wait, and the waiter that left is not woken",
+          "[runtime][wait_queue]") {
+    sim::runtime rt;
+    rt.run([] {
+        sim::wait_queue q;
+        bool second_woke = false;
+        sim::spawn([&] {  // runs once this fiber waits: it queues behind it
+            q.wait();
+            second_woke = true;
+        });
+        CHECK_FALSE(q.wait_for(std::chrono::milliseconds(1)));
+        // This fiber left the head of the queue at its deadline; the queue forgets it.
+        CHECK(q.size() == 1);
+        CHECK(q.notify_one());  // wakes the second
+        CHECK_FALSE(second_woke);
+        boost::this_fiber::yield();
+        CHECK(second_woke);
+        CHECK(q.empty());
+    });
+}
+
+TEST_CASE("a wait_queue's predicate wait sleeps until its condition holds or the deadline passes",
+          "[runtime][wait_queue]") {
+    sim::runtime rt;
+    rt.run([] {
+        sim::wait_queue q;
+        int n = 0;
+        bool reached = false;
+        sim::spawn([&] {
+            reached = q.wait_until(sim::wait_queue::clock_type::time_point::max(),
+                                   [&] { return n == 3; });
+        });
+        for (int i = 1; i <= 3; ++i) {
+            boost::this_fiber::yield();
+            CHECK(q.size() == 1);  // woken by each notification, it waits again until n == 3
+            n = i;
+            q.notify_all();
+        }
+        boost::this_fiber::yield();
+        CHECK(reached);
+        CHECK(q.empty());
+        // Already true: no wait at all. Never true: false at the deadline.
+        CHECK(q.wait_until(sim::wait_queue::clock_type::now(), [] { return true; }));
+        CHECK_FALSE(q.wait_until(sim::wait_queue::clock_type::now() + std::chrono::milliseconds(1),
+                                 [] { return false; }));
+        CHECK(q.empty());
+    });
+}
+
+TEST_CASE("a wait_queue destroyed while fibers wait on it wakes them", "[runtime][wait_queue]") {
+    sim::runtime rt;
+    rt.run([] {
+        auto q = std::make_unique<sim::wait_queue>();
+        int woke = 0;
+        for (int i = 0; i < 2; ++i) {
+            sim::spawn([&, raw = q.get()] {
+                raw->wait();  // touches nothing of the queue once woken
+                ++woke;
+            });
+        }
+        boost::this_fiber::yield();
+        REQUIRE(q->size() == 2);
+        q.reset();
+        boost::this_fiber::yield();
+        CHECK(woke == 2);
+    });
 }

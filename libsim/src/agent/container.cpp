@@ -77,7 +77,7 @@ struct container::peer_entry {
     rpc::connection conn;
     bool connecting = true;
     std::exception_ptr error;
-    std::vector<detail::fiber_waiter*> waiters;
+    wait_queue connected;  // fibers that wait for the attempt of another
 };
 
 container::container(std::string_view address_text, container_options options)
@@ -406,16 +406,11 @@ void container::release_starts() {
 }
 
 void container::notify() noexcept {
-    for (detail::fiber_waiter* w : std::exchange(event_waiters_, {}))
-        w->wake();
+    events_.notify_all();
 }
 
 bool container::wait_event(std::chrono::steady_clock::time_point until) {
-    detail::fiber_waiter w;
-    event_waiters_.push_back(&w);
-    if (w.wait_until(until)) return true;
-    std::erase(event_waiters_, &w);
-    return false;
+    return events_.wait_until(until);
 }
 
 rpc::proxy container::connect(std::string_view url, std::optional<deadline> until) {
@@ -443,11 +438,7 @@ rpc::proxy container::connect_remote(const sim::address& to, const std::string& 
     std::shared_ptr<peer_entry> entry;
     if (auto it = peers_.find(base); it != peers_.end()) {
         entry = it->second;
-        while (entry->connecting) {
-            detail::fiber_waiter w;
-            entry->waiters.push_back(&w);
-            w.wait();
-        }
+        entry->connected.wait([&] { return !entry->connecting; });
         if (entry->error) std::rethrow_exception(entry->error);
     } else {
         entry = std::make_shared<peer_entry>();
@@ -492,8 +483,7 @@ rpc::proxy container::connect_remote(const sim::address& to, const std::string& 
             if (found != peers_.end() && found->second == entry) peers_.erase(found);
         }
         entry->connecting = false;
-        for (detail::fiber_waiter* w : std::exchange(entry->waiters, {}))
-            w->wake();
+        entry->connected.notify_all();
         if (entry->error) std::rethrow_exception(entry->error);
     }
     rpc::proxy root = entry->conn.remote();
@@ -611,11 +601,7 @@ std::size_t container::deliver() {
 // ---- running ----------------------------------------------------------------------------------
 
 void container::run() {
-    while (!stop_requested_) {
-        detail::fiber_waiter w;
-        stop_waiters_.push_back(&w);
-        w.wait();
-    }
+    stopped_.wait([this] { return stop_requested_; });
 }
 
 void container::stop() {
@@ -624,16 +610,14 @@ void container::stop() {
         return;
     }
     stop_requested_ = true;
-    for (detail::fiber_waiter* w : std::exchange(stop_waiters_, {}))
-        w->wake();
+    stopped_.notify_all();
 }
 
 void container::shutdown() noexcept {
     if (shutting_down_) return;
     shutting_down_ = true;
     stop_requested_ = true;
-    for (detail::fiber_waiter* w : std::exchange(stop_waiters_, {}))
-        w->wake();
+    stopped_.notify_all();
     auto log = log::get("agent");
     try {
         // Every sleep ends with `cancelled`, every timer is off; then the agents go.

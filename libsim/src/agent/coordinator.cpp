@@ -8,6 +8,7 @@
 #include <sim/core/error.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 namespace sim {
 
@@ -31,7 +32,7 @@ void for_all(std::size_t n, F f) {
     }
     std::size_t left = n;
     std::exception_ptr error;
-    detail::fiber_waiter done;
+    wait_queue done;
     for (std::size_t i = 0; i < n; ++i) {
         sim::spawn([&, i] {
             try {
@@ -39,10 +40,10 @@ void for_all(std::size_t n, F f) {
             } catch (...) {
                 if (!error) error = std::current_exception();
             }
-            if (--left == 0) done.wake();
+            if (--left == 0) done.notify_all();
         });
     }
-    done.wait();
+    done.wait([&] { return left == 0; });
     if (error) std::rethrow_exception(error);
 }
 

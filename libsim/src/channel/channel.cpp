@@ -13,6 +13,7 @@
 #include <sim/core/log.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 namespace sim {
 
@@ -24,19 +25,9 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // Ids of sends that gave up, remembered so that their late replies are told from unknown ones.
 constexpr std::size_t remembered_given_up = 4096;
 
-// Wakes every waiter in `q` and empties it. (Not std::exchange with an empty deque: with GCC's
-// library that allocates twice, on every write.)
-void wake_all(std::deque<fiber_waiter*>& q) noexcept {
-    while (!q.empty()) {
-        fiber_waiter* w = q.front();
-        q.pop_front();
-        w->wake();
-    }
-}
-
 struct pending_call {
     enum class outcome { waiting, result, exception, closed };
-    fiber_waiter waiter;
+    wait_queue answered;  // its sender
     outcome state = outcome::waiting;
     value content;
 };
@@ -106,7 +97,8 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
 
         pending_call call;
         pending_.emplace(id, &call);
-        if (!call.waiter.wait_until(until.time_point())) {
+        if (!call.answered.wait_until(
+                until.time_point(), [&] { return call.state != pending_call::outcome::waiting; })) {
             pending_.erase(id);
             remember_given_up(id);
             ++stats_.timeouts;
@@ -150,12 +142,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
                 return request(shared_from_this(), std::move(id), std::move(content));
             }
             if (closed_) throw connection_closed(reason_);
-            fiber_waiter waiter;
-            receivers_.push_back(&waiter);
-            if (!waiter.wait_until(until.time_point())) {
-                std::erase(receivers_, &waiter);
-                return std::nullopt;
-            }
+            if (!receivers_.wait_until(until.time_point())) return std::nullopt;
         }
     }
 
@@ -184,10 +171,9 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         closing_ = true;
         // Let what is queued leave, then end the connection.
         if (writer_running_) {
-            fiber_waiter done;
-            writer_done_ = &done;
             wake_writer();
-            if (!done.wait_until(deadline(linger).time_point())) writer_done_ = nullptr;
+            (void)writer_done_.wait_until(deadline(linger).time_point(),
+                                          [this] { return !writer_running_; });
         }
         end("closed by this side");
     }
@@ -201,12 +187,12 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         rt_->remove_stop_hook(stop_hook_);
         for (auto& [id, call] : pending_) {
             call->state = pending_call::outcome::closed;
-            call->waiter.wake();
+            call->answered.notify_one();
         }
         pending_.clear();
-        wake_all(receivers_);
-        wake_all(room_waiters_);
-        if (writer_idle_ != nullptr) std::exchange(writer_idle_, nullptr)->wake();
+        receivers_.notify_all();
+        room_waiters_.notify_all();
+        writer_idle_.notify_all();
         incoming_.clear();
         held_.clear();
         if (on_activity_) on_activity_();
@@ -228,10 +214,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
     void wait_for_room(deadline until) {
         while (queued_.size() >= options_.max_queued) {
             check_open();
-            fiber_waiter waiter;
-            room_waiters_.push_back(&waiter);
-            if (!waiter.wait_until(until.time_point())) {
-                std::erase(room_waiters_, &waiter);
+            if (!room_waiters_.wait_until(until.time_point())) {
                 ++stats_.timeouts;
                 throw timeout_error("request to " + peer_ +
                                     " timed out waiting for room to send (the peer reads slowly)");
@@ -240,9 +223,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         check_open();
     }
 
-    void wake_writer() {
-        if (writer_idle_ != nullptr) std::exchange(writer_idle_, nullptr)->wake();
-    }
+    void wake_writer() { writer_idle_.notify_one(); }
 
     void remember_given_up(std::int64_t id) {
         given_up_.insert(id);
@@ -355,11 +336,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         if (m.type == message_type::request) {
             ++stats_.requests_in;
             incoming_.push_back({std::move(m.id), std::move(m.content)});
-            if (!receivers_.empty()) {
-                fiber_waiter* w = receivers_.front();
-                receivers_.pop_front();
-                w->wake();
-            }
+            receivers_.notify_one();
             return;
         }
         const std::int64_t* id = m.id.get_if<std::int64_t>();
@@ -381,7 +358,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         call->state = m.type == message_type::result ? pending_call::outcome::result
                                                      : pending_call::outcome::exception;
         call->content = std::move(m.content);
-        call->waiter.wake();
+        call->answered.notify_one();
     }
 
     void write_loop() {
@@ -391,24 +368,22 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
             while (queued_.empty()) {
                 if (closed_ || closing_) {
                     writer_running_ = false;
-                    if (writer_done_ != nullptr) std::exchange(writer_done_, nullptr)->wake();
+                    writer_done_.notify_all();
                     return;
                 }
-                fiber_waiter idle;
-                writer_idle_ = &idle;
-                idle.wait();
+                writer_idle_.wait();
             }
             // Everything queued since the last write leaves in one write.
             std::swap(queued_, writing_);
             std::uint64_t frames = std::exchange(queued_frames_, 0);
-            wake_all(room_waiters_);
+            room_waiters_.notify_all();
             boost::asio::const_buffer buffer(writing_.data(), writing_.size());
             boost::system::error_code ec;
             stream_->write(std::span(&buffer, 1), ec);
             if (ec) {
                 if (!closed_) end("lost: write failed: " + ec.message());
                 writer_running_ = false;
-                if (writer_done_ != nullptr) std::exchange(writer_done_, nullptr)->wake();
+                writer_done_.notify_all();
                 return;
             }
             stats_.bytes_out += writing_.size();
@@ -436,14 +411,14 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         value content;
     };
     std::deque<incoming_request> incoming_;
-    std::deque<fiber_waiter*> receivers_;
+    wait_queue receivers_;  // fibers in recv()
 
     byte_buffer queued_;
     byte_buffer writing_;
     std::uint64_t queued_frames_ = 0;
-    fiber_waiter* writer_idle_ = nullptr;
-    fiber_waiter* writer_done_ = nullptr;
-    std::deque<fiber_waiter*> room_waiters_;
+    wait_queue writer_idle_;   // the writer, while nothing is queued
+    wait_queue writer_done_;   // close(), until the writer has sent what was queued
+    wait_queue room_waiters_;  // senders, while the queue is full
     bool writer_running_ = false;
 
     bool closing_ = false;

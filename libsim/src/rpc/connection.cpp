@@ -6,6 +6,7 @@
 #include <sim/core/log.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 namespace sim::rpc {
 
@@ -177,6 +178,8 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
                 dispatch(req);
             }
             if (ended_ || idle_.size() >= max_idle_workers) return;
+            // A stack of idle workers, not a wait_queue: the one that idled last is woken first,
+            // its stack still warm in the cache.
             sim::detail::fiber_waiter waiter;
             idle_.push_back(&waiter);
             waiter.wait();
@@ -231,7 +234,7 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
         if (local_closed_)
             throw connection_closed("connection to " + origin_ + " closed by this side");
         struct outcome {
-            sim::detail::fiber_waiter* waiter = nullptr;
+            wait_queue finished;  // the caller, until done (it may give up first)
             bool done = false;
             bool failed = false;
             value result;
@@ -252,13 +255,10 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
                 out->result = value(message.empty() ? type + "\n" : type + ": " + message + "\n");
             }
             out->done = true;
-            if (out->waiter != nullptr) out->waiter->wake();
+            out->finished.notify_all();
         });
-        sim::detail::fiber_waiter waiter;
-        out->waiter = &waiter;
         auto deadline_at = until ? until->time_point() : deadline::never().time_point();
-        if (!waiter.wait_until(deadline_at)) {
-            out->waiter = nullptr;
+        if (!out->finished.wait_until(deadline_at, [&] { return out->done; })) {
             throw timeout_error("call of " + path + " in " + origin_ +
                                 " timed out: no result by its deadline");
         }

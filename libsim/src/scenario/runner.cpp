@@ -30,6 +30,7 @@
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
 #include <sim/rpc/connection.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 extern char** environ;
 
@@ -563,7 +564,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
     coordinator* stepping = nullptr;
     // The watcher's state outlives the main fiber: the watcher may end after it.
     bool run_over = false;
-    detail::fiber_waiter* watching = nullptr;
+    wait_queue watching;  // the watcher, woken when the run is over
     auto write_summary = [&] {
         summary.wall_seconds = std::chrono::duration<double>(clock_type::now() - started).count();
         summary.peak_rss_bytes = peak_rss();
@@ -577,12 +578,10 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
         // waits at once. Nothing it does once it acts yields, so nothing it touches can go away
         // under it.
         sim::spawn([&] {
-            detail::fiber_waiter over;
-            watching = &over;
             std::optional<clock_type::time_point> quiet_since;
             std::uint64_t seen = 0;
-            while (!run_over &&
-                   !over.wait_until(clock_type::now() + std::chrono::milliseconds(20))) {
+            while (!watching.wait_until(clock_type::now() + std::chrono::milliseconds(20),
+                                        [&] { return run_over; })) {
                 if (!control.stopped()) continue;
                 const std::uint64_t now_at =
                     control.progress + (stepping != nullptr ? stepping->stats().waves : 0);
@@ -600,11 +599,10 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                     h->abort();
                 break;
             }
-            watching = nullptr;
         });
         auto stop_watching = [&] {
             run_over = true;
-            if (watching != nullptr) watching->wake();
+            watching.notify_all();
         };
         try {
             // ---- containers

@@ -21,6 +21,7 @@
 #include <sim/rpc/connection.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 namespace sim {
 
@@ -205,9 +206,9 @@ class container {
     std::map<std::string, std::shared_ptr<peer_entry>, std::less<>> peers_;  // by base URL
     container_counts retired_;  // counts of closed links
     std::size_t connecting_ = 0;
-    std::size_t settling_ = 0;  // fibers inside settle_locally, waited for by shutdown
-    std::vector<detail::fiber_waiter*> event_waiters_;  // woken by channel activity and connects
-    std::vector<detail::fiber_waiter*> stop_waiters_;
+    std::size_t settling_ = 0;     // fibers inside settle_locally, waited for by shutdown
+    wait_queue events_;            // woken by channel activity and connects
+    wait_queue stopped_;           // run(), until stop()
     std::shared_ptr<void> alive_;  // callbacks handed to connections check it
     bool stop_requested_ = false;
     bool shutting_down_ = false;
