@@ -272,6 +272,10 @@ TEST_CASE("services travel as references and come back as proxies", "[rpc]") {
                     "SerializationError: Could not serialize object of type \"sim::rpc::proxy\""));
         CHECK_THROWS_WITH(remote.call("call_back", sim::rpc::ref(stranger), 1),
                           Catch::Contains("is not served on this connection"));
+        // A reference made by hand that names nothing fails to encode; it used to be followed.
+        CHECK_THROWS_WITH(
+            remote.call("call_back", sim::value(sim::object(sim::rpc::service_ref{})), 1),
+            Catch::Contains("a service reference that names no service"));
         // A client that serves nothing cannot pass services.
         auto bare = sim::rpc::open_connection(srv.local_address());
         CHECK_THROWS_AS(bare.remote().call("call_back", sim::rpc::ref(mine.router), 1),

@@ -108,8 +108,11 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
             [weak](const object& o) -> value {
                 auto self = weak.lock();
                 if (const auto* ref = o.get_if<service_ref>(); ref != nullptr && self) {
+                    if (ref->target == nullptr) {
+                        throw serialization_error("a service reference that names no service");
+                    }
                     if (self->service_ != nullptr &&
-                        &ref->target->root() == &self->service_->root() && ref->target != nullptr) {
+                        &ref->target->root() == &self->service_->root()) {
                         return value(ref->target->path());
                     }
                     throw serialization_error("the service \"" + ref->target->path() +
