@@ -1,6 +1,6 @@
 // A container process for the tests: the test agent types behind a manager (sim::container_main).
 
-#include <sim/agent/container_main.hpp>
+#include <sim/scenario/container_main.hpp>
 
 #include "agent/test_agents.hpp"
 

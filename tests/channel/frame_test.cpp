@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include <sim/channel/frame.hpp>
+#include <sim/framing/frame.hpp>
 
 #include "support/test_support.hpp"
 

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/json_codec.hpp>
 #include <sim/codec/msgpack_codec.hpp>
+#include <sim/framing/frame.hpp>
 
 #include "support/test_support.hpp"
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <sim/codec/number.hpp>
 #include <sim/codec/value.hpp>
 
 using sim::array;
@@ -174,4 +175,22 @@ TEST_CASE("values format for people", "[value][format]") {
     CHECK(fmt::format("{}", value(std::numeric_limits<double>::quiet_NaN())) == "nan");
     CHECK(fmt::format("{:>5}", value(1)) == "    1");
     CHECK(fmt::format("{}", value_kind::map) == "map");
+}
+
+TEST_CASE("numbers as aiomas writes them: whole values as integers, others as floats",
+          "[codec][value]") {
+    CHECK(sim::number_value(900.0) == sim::value(std::int64_t{900}));
+    CHECK(sim::number_value(900.0).kind() == sim::value_kind::int64);
+    CHECK(sim::number_value(-0.0).kind() == sim::value_kind::int64);
+    CHECK(sim::number_value(0.5).kind() == sim::value_kind::float64);
+    // 2^53 - 1 is the last whole double that is an integer exactly; 2^53 stays a double.
+    CHECK(sim::number_value(9007199254740991.0) == sim::value(std::int64_t{9007199254740991}));
+    CHECK(sim::number_value(9007199254740992.0).kind() == sim::value_kind::float64);
+    CHECK(sim::number_value(std::numeric_limits<double>::infinity()).kind() ==
+          sim::value_kind::float64);
+    CHECK(sim::number_text(900.0) == "900");
+    CHECK(sim::number_text(0.5) == "0.5");
+    CHECK(sim::number_text(1e16) == "1e+16");
+    CHECK(sim::number_text(-std::numeric_limits<double>::infinity()) == "-inf");
+    CHECK(sim::number_text(std::nan("")) == "nan");
 }

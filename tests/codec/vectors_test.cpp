@@ -6,10 +6,10 @@
 
 #include <blosc.h>
 
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/codec/logical.hpp>
+#include <sim/framing/frame.hpp>
 
 #include "support/test_support.hpp"
 

@@ -13,8 +13,8 @@
 #include <system_error>
 #include <vector>
 
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
+#include <sim/framing/frame.hpp>
 
 #include "fuzz_check.hpp"
 

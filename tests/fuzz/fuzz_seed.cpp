@@ -21,10 +21,10 @@
 #include <utility>
 #include <vector>
 
-#include <sim/channel/frame.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/codec/lz4_codec.hpp>
 #include <sim/codec/value.hpp>
+#include <sim/framing/frame.hpp>
 
 namespace fs = std::filesystem;
 

@@ -12,10 +12,10 @@
 #include <boost/fiber/operations.hpp>
 
 #include <sim/channel/channel.hpp>
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/core/error.hpp>
+#include <sim/framing/frame.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/transport/stream.hpp>
 

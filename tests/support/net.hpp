@@ -12,7 +12,7 @@
 #include <boost/fiber/operations.hpp>
 
 #include <sim/channel/channel.hpp>
-#include <sim/channel/frame.hpp>
+#include <sim/framing/frame.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/transport/stream.hpp>
 

@@ -13,10 +13,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/codec/logical.hpp>
+#include <sim/framing/frame.hpp>
 
 namespace {
 

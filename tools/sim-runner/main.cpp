@@ -25,8 +25,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <sim/agent/container_main.hpp>
 #include <sim/agent/registry.hpp>
+#include <sim/scenario/container_main.hpp>
 #include <sim/scenario/plugin.hpp>
 #include <sim/scenario/runner.hpp>
 #include <sim/scenario/scenario.hpp>

@@ -1,15 +1,15 @@
 #pragma once
-/// Everything libsim offers, in one include.
+/// Everything `sim::sim` offers (core to agents and clocks), in one include. The scenario layer
+/// (`sim::scenario`: scenario files, the runner, plugins, container processes) has headers of its
+/// own under sim/scenario/.
 
 #include <sim/agent/agent.hpp>
 #include <sim/agent/container.hpp>
-#include <sim/agent/container_main.hpp>
 #include <sim/agent/coordinator.hpp>
 #include <sim/agent/manager.hpp>
 #include <sim/agent/registry.hpp>
 #include <sim/agent/rng.hpp>
 #include <sim/channel/channel.hpp>
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/clock/clock.hpp>
 #include <sim/clock/real_clock.hpp>
@@ -31,14 +31,12 @@
 #include <sim/core/deadline.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
+#include <sim/framing/frame.hpp>
 #include <sim/rpc/connection.hpp>
 #include <sim/rpc/proxy.hpp>
 #include <sim/rpc/router.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
-#include <sim/scenario/plugin.hpp>
-#include <sim/scenario/runner.hpp>
-#include <sim/scenario/scenario.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/local_faults.hpp>
 #include <sim/transport/stream.hpp>

@@ -10,6 +10,7 @@
 
 #include <sim/clock/real_clock.hpp>
 #include <sim/codec/convert.hpp>
+#include <sim/codec/number.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
 #include <sim/runtime/use_fiber.hpp>
@@ -18,16 +19,8 @@ namespace sim {
 
 namespace {
 
-// Times as aiomas peers send them: 30, not 30.0, for whole numbers.
-value time_value(double t) {
-    if (std::isfinite(t) && t == std::floor(t) && std::fabs(t) < 9007199254740992.0) {
-        return value(static_cast<std::int64_t>(t));
-    }
-    return value(t);
-}
-
 value optional_time(const std::optional<double>& t) {
-    return t ? time_value(*t) : value();
+    return t ? number_value(*t) : value();
 }
 
 std::optional<std::size_t> parse_id(std::string_view id) {
@@ -50,7 +43,7 @@ value counts_value(const container_counts& c, const std::optional<double>& next,
     m.insert_or_assign(value("received"), value(c.received));
     m.insert_or_assign(value("held"), value(c.held));
     m.insert_or_assign(value("next"), optional_time(next));
-    m.insert_or_assign(value("time"), time_value(now));
+    m.insert_or_assign(value("time"), number_value(now));
     return value(std::move(m));
 }
 
@@ -149,7 +142,7 @@ void container::setup_router() {
         arg("aid"));
 
     root_.add("clock", clock_router_);
-    clock_router_.expose("time", [this] { return time_value(clock_->now()); });
+    clock_router_.expose("time", [this] { return number_value(clock_->now()); });
     clock_router_.expose("utcnow", [this] { return clock_->utcnow(); });
     clock_router_.expose("next_event",
                          [this] { return optional_time(virtual_clock().next_event()); });
@@ -186,38 +179,6 @@ void container::setup_router() {
         arg("name"), arg("url"));
     container_router_.expose("name", [this] { return name_; });
     container_router_.expose("size", [this] { return live_agents_; });
-    // For a scenario runner in another process: start the agents' fibers once the scenario is
-    // wired, sample observables, and count.
-    container_router_.expose("release_starts", [this] { release_starts(); });
-    container_router_.expose(
-        "observables",
-        [this](const std::string& id) {
-            agent* a = find(id);
-            if (a == nullptr) throw lookup_error("no agent \"" + id + "\" in " + name_);
-            return a->observables();
-        },
-        arg("id"));
-    container_router_.expose(
-        "observe",
-        [this](const std::vector<std::string>& ids, const std::vector<std::string>& names) {
-            array rows;
-            for (const auto& id : ids) {
-                agent* a = find(id);
-                array row;
-                for (const auto& n : names)
-                    row.push_back(a != nullptr ? a->observe(n) : value());
-                rows.push_back(value(std::move(row)));
-            }
-            return rows;
-        },
-        arg("ids"), arg("names"));
-    container_router_.expose("stats", [this] {
-        map m;
-        m.insert_or_assign(value("calls"), value(calls_served_));
-        m.insert_or_assign(value("wakeups"), value(vclock_ != nullptr ? vclock_->wakeups() : 0));
-        m.insert_or_assign(value("agents"), value(live_agents_));
-        return m;
-    });
 }
 
 sim::virtual_clock& container::virtual_clock() {
@@ -554,8 +515,8 @@ std::optional<double> container::step(double t) {
     }
     if (t < vc.now() || std::isnan(t)) {
         throw std::invalid_argument(
-            "step: the time must be >= " + to_display_string(time_value(vc.now())) + " but is " +
-            to_display_string(time_value(t)));
+            "step: the time must be >= " + to_display_string(number_value(vc.now())) + " but is " +
+            to_display_string(number_value(t)));
     }
     if (t > vc.now()) vc.set_time(t);
     settle_locally();
@@ -566,8 +527,8 @@ void container::begin(double t) {
     sim::virtual_clock& vc = virtual_clock();
     if (t < vc.now() || std::isnan(t)) {
         throw std::invalid_argument(
-            "begin: the time must be >= " + to_display_string(time_value(vc.now())) + " but is " +
-            to_display_string(time_value(t)));
+            "begin: the time must be >= " + to_display_string(number_value(vc.now())) + " but is " +
+            to_display_string(number_value(t)));
     }
     if (t > vc.now()) vc.set_time(t);
 }

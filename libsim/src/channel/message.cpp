@@ -1,5 +1,5 @@
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
+#include <sim/framing/frame.hpp>
 
 #include <array>
 

@@ -7,11 +7,10 @@
 
 #include <boost/fiber/operations.hpp>
 
+#include <sim/codec/number.hpp>
 #include <sim/core/error.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
-
-#include "codec/float_repr.hpp"
 
 // A sleeping fiber links a node on its own stack into its scope and unlinks it before it
 // returns; GCC cannot see the unlink and warns.
@@ -57,15 +56,6 @@ bool timer::pending() const noexcept {
 }
 
 namespace {
-
-// Numbers as Python prints them in aiomas' messages: 30, not 30.0, for whole numbers.
-std::string number_text(double x) {
-    if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 1e15) {
-        return std::to_string(static_cast<long long>(x));
-    }
-    char buf[detail::float_repr_max];
-    return std::string(buf, detail::float_repr(x, buf));
-}
 
 runtime& current_runtime() {
     runtime* rt = runtime::current();

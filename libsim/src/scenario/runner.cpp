@@ -27,10 +27,13 @@
 #include <sim/agent/rng.hpp>
 #include <sim/clock/utc_time.hpp>
 #include <sim/codec/codec.hpp>
+#include <sim/codec/number.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
 #include <sim/rpc/connection.hpp>
 #include <sim/runtime/wait_queue.hpp>
+
+#include "scenario/runner_service.hpp"
 
 extern char** environ;
 
@@ -119,16 +122,6 @@ std::string csv_field(const value& v) {
     return to_display_string(v);
 }
 
-// Times as aiomas writes them: 900, not 900.0.
-value time_value(double t) {
-    if (t == std::floor(t) && std::abs(t) < 9e15) return value(static_cast<std::int64_t>(t));
-    return value(t);
-}
-
-std::string time_text(double t) {
-    return to_display_string(time_value(t));
-}
-
 // One recording: a file and what goes in it.
 class recording {
   public:
@@ -201,7 +194,7 @@ class recording {
     void line(double t, const std::string& agent, const std::vector<value>& values) {
         if (jsonl_) {
             map m;
-            m.insert_or_assign(value("time"), time_value(t));
+            m.insert_or_assign(value("time"), number_value(t));
             if (!agent.empty()) m.insert_or_assign(value("agent"), value(agent));
             for (std::size_t k = 0; k < values.size(); ++k) {
                 std::string key =
@@ -214,7 +207,7 @@ class recording {
             out_ << "\n";
             return;
         }
-        out_ << time_text(t);
+        out_ << number_text(t);
         if (!agent.empty()) out_ << "," << agent;
         for (const auto& v : values)
             out_ << "," << csv_field(v);
@@ -308,10 +301,8 @@ class thread_host final : public host {
              }));
     }
     std::vector<std::string> observables(const std::string& id) override {
-        return wait("naming its observables", thread_.async([id](container& c) {
-            agent* a = c.find(id);
-            return a != nullptr ? a->observables() : std::vector<std::string>{};
-        }));
+        return wait("naming its observables",
+                    thread_.async([id](container& c) { return detail::observables_of(c, id); }));
     }
     void release_starts() override {
         wait("starting its agents", thread_.async([](container& c) { c.release_starts(); }));
@@ -319,22 +310,13 @@ class thread_host final : public host {
     std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
                                             const std::vector<std::string>& names) override {
         return wait("being observed", thread_.async([ids, names](container& c) {
-            std::vector<std::vector<value>> rows;
-            rows.reserve(ids.size());
-            for (const auto& id : ids) {
-                agent* a = c.find(id);
-                std::vector<value> row;
-                for (const auto& n : names)
-                    row.push_back(a != nullptr ? a->observe(n) : value());
-                rows.push_back(std::move(row));
-            }
-            return rows;
+            return detail::observe(c, ids, names);
         }));
     }
     std::pair<std::uint64_t, std::uint64_t> stats() override {
         return wait("counting", thread_.async([](container& c) {
-            return std::pair<std::uint64_t, std::uint64_t>(c.calls_served(),
-                                                           c.virtual_clock().wakeups());
+            const detail::container_stats s = detail::stats_of(c);
+            return std::pair<std::uint64_t, std::uint64_t>(s.calls, s.wakeups);
         }));
     }
     void shut_down() override {}
@@ -368,7 +350,7 @@ class thread_host final : public host {
 };
 
 // A container in a child process: the runner's own program started as a container
-// (`run_options::container_command`), driven over RPC through its manager and `container/...`.
+// (`run_options::container_command`), driven over RPC through its manager and `runner/...`.
 class process_host final : public host {
   public:
     process_host(const std::vector<std::string>& command, const scenario_container& spec,
@@ -464,19 +446,19 @@ class process_host final : public host {
         }
     }
     std::vector<std::string> observables(const std::string& id) override {
-        return conn_.remote()["container"].call<std::vector<std::string>>("observables", id);
+        return service().call<std::vector<std::string>>("observables", id);
     }
-    void release_starts() override { conn_.remote()["container"].call("release_starts"); }
+    void release_starts() override { service().call("release_starts"); }
     std::vector<std::vector<value>> observe(const std::vector<std::string>& ids,
                                             const std::vector<std::string>& names) override {
-        auto rows = conn_.remote()["container"].call<std::vector<std::vector<value>>>("observe",
-                                                                                      ids, names);
+        auto rows = service().call<std::vector<std::vector<value>>>("observe", ids, names);
         ++control_.progress;
         return rows;
     }
     std::pair<std::uint64_t, std::uint64_t> stats() override {
-        value m = conn_.remote()["container"].call("stats");
-        return {m["calls"].as<std::uint64_t>(), m["wakeups"].as<std::uint64_t>()};
+        auto s = service().call<std::vector<std::uint64_t>>("stats");
+        if (s.size() != 2) throw std::runtime_error("container process: malformed runner/stats");
+        return {s[0], s[1]};
     }
     void shut_down() override {
         if (pid_ < 0) return;
@@ -511,6 +493,7 @@ class process_host final : public host {
     }
 
   private:
+    rpc::proxy service() { return conn_.remote()[detail::runner_service::name]; }
     void kill_now() noexcept {
         if (pid_ < 0) return;
         ::kill(pid_, SIGKILL);
@@ -844,7 +827,7 @@ run_summary run_scenario(const scenario& s, const agent_registry& types,
                     throw std::runtime_error(fmt::format(
                         "real time: the step to t={} started {:.6f} s late (clock.max_lag is {} s, "
                         "clock.strict is true)",
-                        time_text(t), lag, s.clock.max_lag));
+                        number_text(t), lag, s.clock.max_lag));
                 }
                 return true;
             };

@@ -9,8 +9,8 @@
 
 #include <boost/fiber/operations.hpp>
 
-#include <sim/channel/frame.hpp>
 #include <sim/core/error.hpp>
+#include <sim/framing/frame.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
 #include <sim/transport/local_faults.hpp>

@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include <sim/channel/frame.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/codec/value.hpp>
 #include <sim/core/deadline.hpp>
+#include <sim/framing/frame.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/stream.hpp>
 

@@ -1,5 +1,6 @@
 #pragma once
-/// Framing: a 4-byte big-endian payload length, then the payload (aiomas-protocol.md §2.1).
+/// Framing: a 4-byte big-endian payload length, then the payload (aiomas-protocol.md §2.1). A
+/// layer of its own, below the transports (whose fault injector cuts frames) and the channel.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include <sim/channel/frame.hpp>
+#include <sim/framing/frame.hpp>
 
 namespace sim {
 

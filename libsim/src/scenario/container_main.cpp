@@ -1,4 +1,4 @@
-#include <sim/agent/container_main.hpp>
+#include <sim/scenario/container_main.hpp>
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -10,6 +10,8 @@
 
 #include <sim/agent/manager.hpp>
 #include <sim/core/log.hpp>
+
+#include "scenario/runner_service.hpp"
 
 namespace sim {
 
@@ -62,6 +64,7 @@ int container_main(int argc, char** argv, const agent_registry& types) {
     try {
         container c(address, options);
         c.spawn<manager>(types);
+        detail::runner_service serves_runner(c);  // a scenario runner drives this process
         if (hold_starts) c.hold_starts();
         // Signals arrive as I/O on the container's thread, where stopping is safe.
         boost::asio::signal_set signals(c.runtime().io(), SIGINT, SIGTERM);

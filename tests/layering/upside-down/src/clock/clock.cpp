@@ -1,0 +1,2 @@
+// A private header of another layer.
+#include "codec/float_repr.hpp"
