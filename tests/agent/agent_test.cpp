@@ -126,6 +126,9 @@ TEST_CASE("the same-container shortcut keeps the semantics of a remote call", "[
             CHECK(e.origin() == c.name());
         }
         CHECK_THROWS_AS(c.connect(c.base_url() + "7"), sim::lookup_error);
+        // A hand-made reference to nothing fails as it would over a socket (it was followed).
+        CHECK_THROWS_WITH(p.call("call_peer", sim::value(sim::object(sim::rpc::service_ref{})), 1),
+                          Catch::Contains("a service reference that names no service"));
         // No socket was opened to ourselves.
         sim::rpc::router probe;
         CHECK(c.counts().sent == 0);

@@ -16,6 +16,8 @@
 #include <sim/codec/codec.hpp>
 #include <sim/core/error.hpp>
 #include <sim/framing/frame.hpp>
+#include <sim/mosaik/protocol.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/transport/stream.hpp>
 
@@ -37,7 +39,7 @@ sim::channel_options json() {
 }
 
 value call(const std::string& name, array args = {}, map kwargs = {}) {
-    return value(array{value(name), value(std::move(args)), value(std::move(kwargs))});
+    return sim::rpc::make_request(name, std::move(args), std::move(kwargs));
 }
 
 value from_json(const std::string& text) {
@@ -65,12 +67,12 @@ struct master {
         listener->close();
         ch.emplace(std::move(s), json());
     }
-    value send(const value& request) { return ch->send(request); }
+    value send(const value& request) { return sim::mosaik::send(*ch, request); }
     // `stop` has no answer: the simulator finishes and closes the connection.
     int stop() {
         sim::spawn([this] {
             try {
-                ch->send(call("stop"), sim::deadline(std::chrono::seconds(10)));
+                sim::mosaik::send(*ch, call("stop"), sim::deadline(std::chrono::seconds(10)));
             } catch (const std::exception&) {
             }
         });

@@ -22,8 +22,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <boost/fiber/condition_variable.hpp>
-#include <boost/fiber/mutex.hpp>
 #include <boost/fiber/operations.hpp>
 
 #include <sim/codec/json_codec.hpp>
@@ -31,7 +29,9 @@
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
 #include <sim/rpc/connection.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/runtime/runtime.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 namespace {
 
@@ -207,14 +207,8 @@ sim::value build_request(const settings& s, const std::string& path) {
         if (kwargs.contains(sim::value(name))) throw usage_error("--kw " + name + " given twice");
         kwargs.insert_or_assign(sim::value(name), parse_value(kv.substr(eq + 1), "--kw " + name));
     }
-    // What a proxy sends (aiomas' [path, args, kwargs]); built by hand because the number of
-    // arguments is known only at run time.
-    sim::array content;
-    content.reserve(3);
-    content.emplace_back(path);
-    content.emplace_back(std::move(args));
-    content.emplace_back(std::move(kwargs));
-    return sim::value(std::move(content));
+    // Made once and sent as it is by every call of a --repeat run.
+    return sim::rpc::make_request(path, std::move(args), std::move(kwargs));
 }
 
 // ---- failures -----------------------------------------------------------------------------------
@@ -307,8 +301,7 @@ void make_calls(const settings& s, sim::channel& ch, const sim::value& request,
     std::size_t next = 0;
     std::size_t running = workers;
     bool stop = false;
-    boost::fibers::mutex mutex;
-    boost::fibers::condition_variable done;
+    sim::wait_queue done;
     report.latencies.reserve(std::min<std::size_t>(s.repeat, std::size_t{1} << 20));
 
     auto work = [&] {
@@ -329,7 +322,6 @@ void make_calls(const settings& s, sim::channel& ch, const sim::value& request,
             }
             ++report.calls;
         }
-        std::unique_lock lock(mutex);
         if (--running == 0) done.notify_all();
     };
 
@@ -337,65 +329,21 @@ void make_calls(const settings& s, sim::channel& ch, const sim::value& request,
     for (std::size_t i = 1; i < workers; ++i)
         sim::spawn(work);
     work();
-    {
-        std::unique_lock lock(mutex);
-        done.wait(lock, [&] { return running == 0; });
-    }
+    done.wait([&] { return running == 0; });
     report.wall = clock_type::now() - start;
 }
-
-// Ends the process if connecting takes longer than the timeout. libsim bounds each connecting
-// step but not name resolution, and a connecting fiber cannot be cancelled (the runtime would wait
-// for it): this keeps the promise never to hang. It fires only if libsim's own bounds did not.
-class connect_watchdog {
-  public:
-    connect_watchdog(std::string where, double timeout) : state_(std::make_shared<state>()) {
-        auto until = clock_type::now() +
-                     std::chrono::duration_cast<clock_type::duration>(
-                         std::chrono::duration<double>(timeout) + std::chrono::milliseconds(500));
-        sim::spawn([st = state_, where = std::move(where), timeout, until] {
-            std::unique_lock lock(st->mutex);
-            if (st->changed.wait_until(lock, until, [&] { return st->done; })) return;
-            std::cout.flush();
-            std::cerr << "sim-call: cannot connect to " << where << ": no connection within "
-                      << seconds_text(timeout) << " s (--timeout)\n";
-            std::cerr.flush();
-            std::_Exit(exit_failure);
-        });
-    }
-    connect_watchdog(const connect_watchdog&) = delete;
-    connect_watchdog& operator=(const connect_watchdog&) = delete;
-    ~connect_watchdog() { disarm(); }
-
-    void disarm() {
-        std::unique_lock lock(state_->mutex);
-        state_->done = true;
-        state_->changed.notify_all();
-    }
-
-  private:
-    // Shared: the watchdog fiber may run after this object is gone.
-    struct state {
-        boost::fibers::mutex mutex;
-        boost::fibers::condition_variable changed;
-        bool done = false;
-    };
-    std::shared_ptr<state> state_;
-};
 
 run_report run(const settings& s, const sim::address& to, const sim::value& request) {
     sim::runtime rt(sim::runtime_options{.name = "sim-call"});
     return rt.run([&] {
         run_report report;
         sim::rpc::connection conn;
-        {
-            connect_watchdog watchdog(to.to_string(), s.timeout);
-            try {
-                conn = sim::rpc::open_connection(to, nullptr, connection_options(s));
-            } catch (...) {
-                report.connect_failure = current_failure(s);
-                return report;
-            }
+        // Bounded by --timeout: resolving, connecting and TLS share one deadline.
+        try {
+            conn = sim::rpc::open_connection(to, nullptr, connection_options(s));
+        } catch (...) {
+            report.connect_failure = current_failure(s);
+            return report;
         }
         make_calls(s, conn.channel(), request, report);
         return report;

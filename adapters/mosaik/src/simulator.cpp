@@ -12,6 +12,8 @@
 #include <sim/channel/channel.hpp>
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
+#include <sim/mosaik/protocol.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/stream.hpp>
@@ -145,7 +147,7 @@ value session::call(std::string_view name, array args) {
         throw std::logic_error("mosaik: " + std::string(name) +
                                " can be called only during step (mosaik answers only then)");
     }
-    return ch_.send(value(array{value(std::string(name)), value(std::move(args)), value(map{})}));
+    return mosaik::send(ch_, rpc::make_request(std::string(name), std::move(args)));
 }
 
 const model& session::model_of(const std::string& eid, const char* call) const {
@@ -316,6 +318,10 @@ value session::do_get_data(const array& args) {
     return sim_.get_data(wanted);
 }
 
+// Not an rpc::router: mosaik's calls are not aiomas calls. `stop` gets no answer, a failed `init`
+// closes the connection instead of answering, a failure is `[type, message, traceback]` rather
+// than a traceback's text, and which calls are allowed depends on the session's state (init
+// first; step only between setup_done and stop). A router answers every call it resolves.
 value session::dispatch(const std::string& name, const array& args, const map& kwargs) {
     if (name == "init") return do_init(args, kwargs);
     if (!initialized_) throw failure("RuntimeError", name + ": init has not been called");
@@ -343,14 +349,13 @@ int session::loop() {
             return 1;
         }
         request& req = *got;
-        const array* c = req.content().get_if<array>();
-        if (c == nullptr || c->size() != 3 || !(*c)[0].is_string() || !(*c)[1].is_array() ||
-            !(*c)[2].is_map()) {
+        const std::optional<rpc::request_view> c = rpc::as_request(req.content());
+        if (!c) {
             req.fail_with(value(
                 array{value("TypeError"), value("expected [name, [args], {kwargs}]"), value("")}));
             continue;
         }
-        const std::string name = (*c)[0].as_string();
+        const std::string name = c->path;
         if (name == "stop") {
             // mosaik waits for no answer: finish, close, exit.
             req.no_reply();
@@ -363,7 +368,7 @@ int session::loop() {
             return 0;
         }
         try {
-            req.reply(dispatch(name, (*c)[1].as_array(), (*c)[2].as_map()));
+            req.reply(dispatch(name, c->args, c->kwargs));
         } catch (const std::exception& e) {
             if (name == "init") {
                 // mosaik expects a failed init to close the connection, not to answer.
@@ -372,11 +377,8 @@ int session::loop() {
                 ch_.abort();
                 return 1;
             }
-            const auto* f = dynamic_cast<const failure*>(&e);
-            const std::string type = f != nullptr ? f->type() : exception_type_name(e);
-            log->warn("{} failed: {}: {}", name, type, e.what());
-            req.fail_with(
-                value(array{value(type), value(e.what()), value(f != nullptr ? f->detail() : "")}));
+            log->warn("{} failed: {}: {}", name, exception_type_name(e), e.what());
+            req.fail_with(failure_reply(e));
         }
     }
 }

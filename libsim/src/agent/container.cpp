@@ -15,6 +15,8 @@
 #include <sim/core/log.hpp>
 #include <sim/runtime/use_fiber.hpp>
 
+#include "agent/link_kind.hpp"
+
 namespace sim {
 
 namespace {
@@ -305,49 +307,34 @@ void container::drop_link(link* l) noexcept {
 void container::classify(link& l) {
     sim::channel& ch = l.conn.channel();
     if (ch.held() == 0) return;
-    const message& m = ch.held_message(0);
-    auto log = log::get("agent");
-    if (l.outgoing) {
-        // Our first request on it was the hello (id 0), and nothing can come before its answer.
-        // The answer stays held like any message from a peer: the connecting fiber resumes when
-        // the coordinator delivers it, in canonical order, not when the network brings it.
-        if (m.type == message_type::result && m.id == value(0)) {
-            const array* a = m.content.get_if<array>();
-            if (a != nullptr && a->size() == 2 && (*a)[0].is_string() && (*a)[1] == value(true)) {
-                l.k = link::kind::peer;
-                l.peer_name = (*a)[0].as_string();
-                return;
-            }
-        }
-    } else if (m.type == message_type::request) {
-        const array* a = m.content.get_if<array>();
-        const std::string* path =
-            a != nullptr && a->size() == 3 ? (*a)[0].get_if<std::string>() : nullptr;
-        if (path != nullptr && *path == "container/hello") {
-            const array* args = (*a)[1].get_if<array>();
-            if (args != nullptr && args->size() == 2 && (*args)[0].is_string() &&
-                (*args)[1].is_string()) {
-                l.k = link::kind::peer;
-                l.peer_name = (*args)[0].as_string();
-                l.url = (*args)[1].as_string();
+    const detail::link_verdict v = detail::classify_link(ch.held_message(0), l.outgoing);
+    switch (v.k) {
+        case detail::link_verdict::kind::peer:
+            // The answer to our hello stays held like any message from a peer: the connecting
+            // fiber resumes when the coordinator delivers it, in canonical order.
+            l.k = link::kind::peer;
+            l.peer_name = v.peer_name;
+            if (v.hello) {
+                l.url = v.url;
                 ch.release_held(1);
-                return;
             }
-        }
-        if (path != nullptr && path->starts_with("clock/")) {
+            return;
+        case detail::link_verdict::kind::control:
             l.k = link::kind::control;
             ch.hold_incoming(false);
             ch.release_held();
             return;
-        }
+        case detail::link_verdict::kind::foreign:
+            break;
     }
     l.k = link::kind::foreign;
     // Our agents talking to an uncoordinated peer is worth a warning: their results may then
     // depend on timing. A client calling in (a manager's user, a Python peer) is ordinary.
-    log->log(l.outgoing ? spdlog::level::warn : spdlog::level::debug,
-             "{}: {} is not a coordinated libsim container: its messages are delivered as they "
-             "come, outside the coordinator's canonical order",
-             name_, ch.peer());
+    log::get("agent")->log(
+        l.outgoing ? spdlog::level::warn : spdlog::level::debug,
+        "{}: {} is not a coordinated libsim container: its messages are delivered as they come, "
+        "outside the coordinator's canonical order",
+        name_, ch.peer());
     ch.hold_incoming(false);
     ch.release_held();
 }

@@ -32,27 +32,6 @@ struct pending_call {
     value content;
 };
 
-std::string python_type_name(const std::exception& e) {
-    // The names a Python peer knows, for the exceptions that have one.
-    if (dynamic_cast<const std::invalid_argument*>(&e)) return "ValueError";
-    if (dynamic_cast<const std::domain_error*>(&e)) return "ValueError";
-    if (dynamic_cast<const std::out_of_range*>(&e)) return "IndexError";
-    if (dynamic_cast<const std::length_error*>(&e)) return "ValueError";
-    if (dynamic_cast<const std::overflow_error*>(&e)) return "OverflowError";
-    if (dynamic_cast<const std::range_error*>(&e)) return "ArithmeticError";
-    if (dynamic_cast<const serialization_error*>(&e)) return "SerializationError";
-    if (dynamic_cast<const lookup_error*>(&e)) return "LookupError";
-    if (dynamic_cast<const type_error*>(&e)) return "TypeError";
-    if (dynamic_cast<const timeout_error*>(&e)) return "TimeoutError";
-    if (dynamic_cast<const connection_closed*>(&e)) return "ConnectionResetError";
-    if (dynamic_cast<const connection_error*>(&e)) return "ConnectionError";
-    if (dynamic_cast<const remote_error*>(&e)) return "RemoteException";
-    if (dynamic_cast<const std::bad_alloc*>(&e)) return "MemoryError";
-    if (dynamic_cast<const std::logic_error*>(&e)) return "RuntimeError";
-    if (dynamic_cast<const std::runtime_error*>(&e)) return "RuntimeError";
-    return detail::demangle(typeid(e).name());
-}
-
 }  // namespace
 
 class channel_state : public std::enable_shared_from_this<channel_state> {
@@ -82,7 +61,7 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
 
     // ---- sending requests -------------------------------------------------------------------
 
-    value send(const value& content, deadline until) {
+    channel::reply exchange(const value& content, deadline until) {
         check_open();
         wait_for_room(until);
         const std::int64_t id = next_id_++;
@@ -108,28 +87,19 @@ class channel_state : public std::enable_shared_from_this<channel_state> {
         }
         switch (call.state) {
             case pending_call::outcome::result:
-                return std::move(call.content);
-            case pending_call::outcome::exception: {
-                const std::string* text = call.content.get_if<std::string>();
-                if (text != nullptr) throw remote_error(peer_, *text);
-                // mosaik's failures: ["Type", "message", "detail", ...]; the traceback's last
-                // line names the type and message, as a Python traceback's does.
-                const array* parts = call.content.get_if<array>();
-                if (parts != nullptr && parts->size() >= 2 && (*parts)[0].is_string() &&
-                    (*parts)[1].is_string()) {
-                    std::string tb;
-                    for (std::size_t i = 2; i < parts->size(); ++i) {
-                        if ((*parts)[i].is_string() && !(*parts)[i].as_string().empty())
-                            tb += (*parts)[i].as_string() + "\n";
-                    }
-                    tb += (*parts)[0].as_string() + ": " + (*parts)[1].as_string() + "\n";
-                    throw remote_error(peer_, tb);
-                }
-                throw remote_error(peer_, to_display_string(call.content));
-            }
+                return {message_type::result, std::move(call.content)};
+            case pending_call::outcome::exception:
+                return {message_type::exception, std::move(call.content)};
             default:
                 throw connection_closed(reason_);
         }
+    }
+
+    value send(const value& content, deadline until) {
+        channel::reply r = exchange(content, until);
+        if (r.type == message_type::result) return std::move(r.content);
+        const std::string* text = r.content.get_if<std::string>();
+        throw remote_error(peer_, text != nullptr ? *text : to_display_string(r.content));
     }
 
     // ---- receiving requests -----------------------------------------------------------------
@@ -492,11 +462,7 @@ void request::fail(std::string_view type, std::string_view message) {
 }
 
 void request::fail(const std::exception& e) {
-    fail(detail::python_type_name(e), e.what());
-}
-
-std::string exception_type_name(const std::exception& e) {
-    return detail::python_type_name(e);
+    fail(exception_type_name(e), e.what());
 }
 
 void request::fail_with(const value& content) {
@@ -533,6 +499,10 @@ value channel::send(const value& content, deadline until) {
 
 value channel::send(const value& content) {
     return state_->send(content, deadline(state_->options().default_timeout));
+}
+
+channel::reply channel::exchange(const value& content, deadline until) {
+    return state_->exchange(content, until);
 }
 
 request channel::recv() {

@@ -1,7 +1,5 @@
 #include <sim/codec/value.hpp>
 
-#include <cxxabi.h>
-
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -688,13 +686,6 @@ void throw_out_of_range(std::string_view type, const value& got) {
 void throw_size_mismatch(std::size_t expected, std::size_t got) {
     throw serialization_error("expected an array of " + std::to_string(expected) +
                               " elements, got " + std::to_string(got));
-}
-
-std::string demangle(const char* mangled) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> p(
-        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
-    return status == 0 && p ? std::string(p.get()) : std::string(mangled);
 }
 
 // Built by appending: GCC 12 warns falsely (-Wrestrict) on `"[" + std::string`.

@@ -1,6 +1,12 @@
 #include <sim/core/error.hpp>
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <tuple>
+#include <typeinfo>
 #include <utility>
 
 namespace sim {
@@ -16,16 +22,6 @@ class sim_category final : public std::error_category {
                 return "frame larger than the maximum frame size";
             case errc::empty_frame:
                 return "frame with an empty payload";
-            case errc::truncated_frame:
-                return "input ended inside a frame";
-            case errc::invalid_message:
-                return "payload is not a [type, id, content] message";
-            case errc::decode_failed:
-                return "payload cannot be decoded";
-            case errc::timed_out:
-                return "deadline passed";
-            case errc::closed:
-                return "closed";
         }
         return "unknown sim error";
     }
@@ -78,6 +74,35 @@ remote_error::remote_error(std::string origin, std::string traceback)
 void serialization_error::prepend_place(std::string_view outer) {
     place_.insert(0, outer);
     what_ = compose(reason_, place_);
+}
+
+std::string exception_type_name(const std::exception& e) {
+    if (const auto* f = dynamic_cast<const fault*>(&e)) return f->type();
+    // The names a Python peer knows, for the exceptions that have one.
+    if (dynamic_cast<const std::invalid_argument*>(&e)) return "ValueError";
+    if (dynamic_cast<const std::domain_error*>(&e)) return "ValueError";
+    if (dynamic_cast<const std::out_of_range*>(&e)) return "IndexError";
+    if (dynamic_cast<const std::length_error*>(&e)) return "ValueError";
+    if (dynamic_cast<const std::overflow_error*>(&e)) return "OverflowError";
+    if (dynamic_cast<const std::range_error*>(&e)) return "ArithmeticError";
+    if (dynamic_cast<const serialization_error*>(&e)) return "SerializationError";
+    if (dynamic_cast<const lookup_error*>(&e)) return "LookupError";
+    if (dynamic_cast<const type_error*>(&e)) return "TypeError";
+    if (dynamic_cast<const timeout_error*>(&e)) return "TimeoutError";
+    if (dynamic_cast<const connection_closed*>(&e)) return "ConnectionResetError";
+    if (dynamic_cast<const connection_error*>(&e)) return "ConnectionError";
+    if (dynamic_cast<const remote_error*>(&e)) return "RemoteException";
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return "MemoryError";
+    if (dynamic_cast<const std::logic_error*>(&e)) return "RuntimeError";
+    if (dynamic_cast<const std::runtime_error*>(&e)) return "RuntimeError";
+    return detail::demangle(typeid(e).name());
+}
+
+std::string detail::demangle(const char* mangled) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> readable(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && readable ? std::string(readable.get()) : std::string(mangled);
 }
 
 }  // namespace sim

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <sim/core/log.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
 #include <sim/runtime/wait_queue.hpp>
@@ -89,12 +90,7 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
 
     value call(const std::string& path, array args, map kwargs, std::optional<deadline> until) {
         if (is_local()) return call_local(path, std::move(args), std::move(kwargs), until);
-        array content;
-        content.reserve(3);
-        content.emplace_back(path);
-        content.emplace_back(std::move(args));
-        content.emplace_back(std::move(kwargs));
-        value request(std::move(content));
+        const value request = make_request(path, std::move(args), std::move(kwargs));
         return until ? channel_->send(request, *until) : channel_->send(request);
     }
 
@@ -193,18 +189,13 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
 
     // Resolves and runs a request's function; throws what the function throws.
     value invoke(value& content) {
-        array* parts = content.get_if<array>();
-        if (parts == nullptr || parts->size() != 3 || !(*parts)[0].is_string() ||
-            !(*parts)[1].is_array() || !(*parts)[2].is_map()) {
-            throw type_error("a request is [path, args, kwargs] (a string, an array, a map), not " +
-                             to_display_string(content));
-        }
+        const request_ref req = parse_request(content);
         if (service_ == nullptr) throw lookup_error("this side of the connection serves nothing");
-        const std::string& path = *(*parts)[0].get_if<std::string>();
-        if (path.empty()) throw lookup_error("empty path");
-        router::target t = service_->resolve(path);
-        if (t.service != nullptr) throw type_error("\"" + path + "\" is a service, not a function");
-        return (*t.function)({*(*parts)[1].get_if<array>(), *(*parts)[2].get_if<map>()});
+        if (req.path.empty()) throw lookup_error("empty path");
+        router::target t = service_->resolve(req.path);
+        if (t.service != nullptr)
+            throw type_error("\"" + req.path + "\" is a service, not a function");
+        return (*t.function)({req.args, req.kwargs});
     }
 
     void dispatch(request& req) {
@@ -225,7 +216,6 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
     }
 
     static std::pair<std::string, std::string> error_parts(const std::exception& e) {
-        if (const auto* f = dynamic_cast<const fault*>(&e)) return {f->type(), f->what()};
         return {exception_type_name(e), e.what()};
     }
 
@@ -243,13 +233,10 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
             value result;
         };
         auto out = std::make_shared<outcome>();
-        array content;
-        content.reserve(3);
-        content.emplace_back(path);
-        content.emplace_back(localize(value(std::move(args))));
-        content.emplace_back(localize(value(std::move(kwargs))));
+        value content = make_request(path, std::move(localize(value(std::move(args))).as_array()),
+                                     std::move(localize(value(std::move(kwargs))).as_map()));
         auto self = shared_from_this();
-        runtime::current()->spawn([self, out, content = value(std::move(content))]() mutable {
+        runtime::current()->spawn([self, out, content = std::move(content)]() mutable {
             try {
                 out->result = self->localize(self->invoke(content));
             } catch (const std::exception& e) {
@@ -275,6 +262,9 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
         switch (v.kind()) {
             case value_kind::object: {
                 if (const auto* ref = v.get_if<object>()->get_if<service_ref>()) {
+                    if (ref->target == nullptr) {
+                        throw serialization_error("a service reference that names no service");
+                    }
                     return value(object(proxy(handle(), ref->target->path())));
                 }
                 return v;

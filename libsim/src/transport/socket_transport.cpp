@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <boost/asio/ssl.hpp>
@@ -12,6 +14,7 @@
 #include <sim/core/log.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 #include <sim/transport/local_faults.hpp>
 #include <sim/transport/stream.hpp>
 
@@ -168,14 +171,51 @@ void tcp_tune(Socket& socket) {
     socket.set_option(tcp::no_delay(true), ignored);
 }
 
+// Name resolution within `timeout`. Asio runs getaddrinfo on a thread of its own, where nothing
+// interrupts it: at the deadline the fiber stops waiting and the lookup ends in the background,
+// into state it shares with its handler.
+tcp::resolver::results_type resolve_within(runtime& rt, const address& to,
+                                           std::chrono::milliseconds timeout,
+                                           boost::system::error_code& ec) {
+    struct shared {
+        explicit shared(asio::io_context& io) : resolver(io) {}
+        tcp::resolver resolver;
+        tcp::resolver::results_type results;
+        boost::system::error_code ec;
+        bool done = false;
+        wait_queue finished;
+    };
+    auto st = std::make_shared<shared>(rt.io());
+    st->resolver.async_resolve(to.host, std::to_string(to.port),
+                               [st](boost::system::error_code e, tcp::resolver::results_type r) {
+                                   st->ec = e;
+                                   st->results = std::move(r);
+                                   st->done = true;
+                                   st->finished.notify_all();
+                               });
+    if (!st->finished.wait_for(timeout, [&] { return st->done; })) {
+        st->resolver.cancel();
+        ec = asio::error::timed_out;
+        return {};
+    }
+    ec = st->ec;
+    return std::move(st->results);
+}
+
 std::unique_ptr<stream> connect_tcp(runtime& rt, const address& to, const transport_options& o,
                                     boost::system::error_code& ec) {
-    tcp::resolver resolver(rt.io());
-    auto endpoints = resolver.async_resolve(to.host, std::to_string(to.port), use_fiber[ec]);
+    // One deadline for every step of connecting: a caller's timeout is the whole wait.
+    const auto until = std::chrono::steady_clock::now() + o.handshake_timeout;
+    auto left = [&] {
+        return std::max(
+            std::chrono::milliseconds(0),
+            std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+    };
+    auto endpoints = resolve_within(rt, to, left(), ec);
     if (ec) return nullptr;
     tcp::socket socket(rt.io());
     tcp::endpoint connected;
-    with_timeout(socket, o.handshake_timeout, ec,
+    with_timeout(socket, left(), ec,
                  [&] { connected = asio::async_connect(socket, endpoints, use_fiber[ec]); });
     if (ec) return nullptr;
     tcp_tune(socket);
@@ -189,7 +229,7 @@ std::unique_ptr<stream> connect_tcp(runtime& rt, const address& to, const transp
     if (o.tls->verify_server_name) ssl.set_verify_callback(asio::ssl::host_name_verification(name));
     SSL_set_tlsext_host_name(ssl.native_handle(), name.c_str());
     // OpenSSL keeps its own reference to the context: `ctx` may go when this returns.
-    with_timeout(ssl.lowest_layer(), o.handshake_timeout, ec,
+    with_timeout(ssl.lowest_layer(), left(), ec,
                  [&] { ssl.async_handshake(asio::ssl::stream_base::client, use_fiber[ec]); });
     if (ec) return nullptr;
     return tls;

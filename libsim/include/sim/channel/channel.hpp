@@ -90,9 +90,9 @@ class request {
     void fail(const std::exception& e);
     /// Sends an EXCEPTION with this exact text (a whole traceback).
     void fail_with_text(std::string text);
-    /// Sends an EXCEPTION with any content: mosaik expects `["Type", "message", "detail"]`.
+    /// Sends an EXCEPTION with any content, for protocols whose failures are not traceback text.
     void fail_with(const value& content);
-    /// Leaves the request without an answer, on purpose: mosaik's `stop` wants none.
+    /// Leaves the request without an answer, on purpose, for protocols with calls that want none.
     void no_reply() noexcept { answered_ = true; }
 
     bool answered() const noexcept { return answered_; }
@@ -130,11 +130,21 @@ class channel {
     /// As above, with the channel's default timeout.
     value send(const value& content);
 
+    /// A reply as it came: for protocols whose EXCEPTION replies are not aiomas' traceback text
+    /// (a list of type, message and detail, say), which decode them themselves.
+    struct reply {
+        message_type type = message_type::result;  ///< result or exception
+        value content;
+    };
+    /// Sends a request and suspends the calling fiber until the reply, which it returns whatever
+    /// its type; fails as `send` does otherwise.
+    [[nodiscard]] reply exchange(const value& content, deadline until);
+
     /// Suspends the calling fiber until a request arrives. Throws `sim::connection_closed` once
     /// the connection has ended and every received request has been taken.
     request recv();
     /// As `recv`, but gives up (returning nullopt) at the deadline.
-    std::optional<request> recv(deadline until);
+    [[nodiscard]] std::optional<request> recv(deadline until);
 
     /// Closes the connection: pending sends fail with `sim::connection_closed`, requests not yet
     /// received are dropped, and the call returns once queued frames have been written (at most
@@ -176,11 +186,6 @@ class channel {
   private:
     std::shared_ptr<detail::channel_state> state_;
 };
-
-/// The name a Python peer would give `e`'s type (ValueError for std::invalid_argument,
-/// LookupError, TypeError, TimeoutError, ...), or its C++ type: the type part of the
-/// `Type: message` line of an EXCEPTION reply.
-std::string exception_type_name(const std::exception& e);
 
 /// Retrying a connection that is refused, as aiomas does (aiomas-protocol.md §2.6).
 struct connect_options {

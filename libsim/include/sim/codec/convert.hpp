@@ -66,7 +66,6 @@ namespace detail {
 [[noreturn]] void throw_type_mismatch(std::string_view expected, const value& got);
 [[noreturn]] void throw_out_of_range(std::string_view type, const value& got);
 [[noreturn]] void throw_size_mismatch(std::size_t expected, std::size_t got);
-std::string demangle(const char* mangled);
 std::string index_place(std::size_t i);
 std::string key_place(const value& key);
 

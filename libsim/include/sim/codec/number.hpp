@@ -11,10 +11,10 @@ namespace sim {
 
 /// `x` as a value: an integer when `x` is whole and exactly an integer in a double
 /// (|x| < 2^53), else the double itself (fractions, larger magnitudes, inf, nan).
-value number_value(double x);
+[[nodiscard]] value number_value(double x);
 
 /// `x` as text, as `to_display_string(number_value(x))` writes it: `900`, `0.5`, `1e+16`,
 /// `inf`, `nan` (Python's repr for floats).
-std::string number_text(double x);
+[[nodiscard]] std::string number_text(double x);
 
 }  // namespace sim

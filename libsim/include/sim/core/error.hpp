@@ -1,8 +1,19 @@
 #pragma once
 /// The exception hierarchy of libsim's user API, and the error codes used inside.
 ///
-/// Inside the codec, frame and transport layers errors travel as `std::error_code` values of the
-/// `sim::errc` enum; at the user API they become exceptions derived from `sim::error`.
+/// The contract:
+/// - Everything a user calls (codecs, channels, connections, proxies, routers, containers,
+///   clocks, scenarios) reports failure by throwing: a `sim::error` (below) for what the world
+///   did (a peer, the network, a file), `std::invalid_argument` for an argument that cannot be
+///   right, `std::logic_error` for a call in the wrong state (a second answer to a request, a
+///   container used after its runtime stopped).
+/// - Below that, where failing is an ordinary outcome on a hot path, functions return it instead:
+///   the frame reader reports `sim::errc` codes (`frame_reader::next`), and transport streams
+///   and listeners report Asio's `boost::system::error_code` (end of stream, reset, refused,
+///   timed out). The channel turns both into exceptions (`protocol_error`,
+///   `connection_closed`, `connection_error`).
+/// - A peer's failure reply is a `remote_error`; a handler that answers a peer picks the type of
+///   its failure with `fault`, and every other exception is named by `exception_type_name`.
 
 #include <stdexcept>
 #include <string>
@@ -97,6 +108,34 @@ class type_error : public error {
     using error::error;
 };
 
+/// Thrown by code that answers a peer (an RPC handler, a mosaik simulator) to fail with an
+/// exception of a chosen Python type: `throw sim::fault("ZeroDivisionError", "division by
+/// zero")` answers `ZeroDivisionError: division by zero`. `detail` is a traceback or other text
+/// for protocols that carry one (mosaik's `[type, message, detail]`). The one way to choose the
+/// type: every other exception is named by `exception_type_name`.
+class fault : public error {
+  public:
+    fault(std::string type, const std::string& message, std::string detail = {})
+        : error(message), type_(std::move(type)), detail_(std::move(detail)) {}
+    const std::string& type() const noexcept { return type_; }
+    const std::string& detail() const noexcept { return detail_; }
+
+  private:
+    std::string type_;
+    std::string detail_;
+};
+
+/// The name a Python peer gives `e`'s type: a `fault`'s own type; ValueError for
+/// std::invalid_argument, LookupError for `lookup_error`, TypeError, TimeoutError, ... for the
+/// exceptions that have one; else the C++ type's name. The type part of the `Type: message`
+/// line of an EXCEPTION reply.
+[[nodiscard]] std::string exception_type_name(const std::exception& e);
+
+namespace detail {
+/// A C++ type's readable name, from `typeid(T).name()`.
+std::string demangle(const char* mangled);
+}  // namespace detail
+
 /// The fiber's work was called off: its agent was removed, or its container is shutting down.
 /// Ending a fiber with it is normal, and not logged as an error.
 class cancelled : public error {
@@ -104,15 +143,10 @@ class cancelled : public error {
     using error::error;
 };
 
-/// Error codes used below the user API.
+/// Error codes used below the user API: the frame reader's.
 enum class errc {
     frame_too_large = 1,  ///< a frame header announces more than the configured maximum
     empty_frame,          ///< a frame header announces a zero-length payload
-    truncated_frame,      ///< the input ended inside a frame
-    invalid_message,      ///< a payload that is not a valid `[type, id, content]` message
-    decode_failed,        ///< a payload the codec cannot decode
-    timed_out,            ///< a deadline passed
-    closed,               ///< the channel or connection was closed
 };
 
 /// The category of `sim::errc` codes (name "sim").

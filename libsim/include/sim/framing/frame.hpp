@@ -57,7 +57,7 @@ class frame_reader {
     /// The next complete payload, valid until the next call of any non-const member; nullopt
     /// when more input is needed or after an error, which `ec` then holds
     /// (`errc::frame_too_large`, `errc::empty_frame`).
-    std::optional<std::span<const std::byte>> next(std::error_code& ec);
+    [[nodiscard]] std::optional<std::span<const std::byte>> next(std::error_code& ec);
 
     /// The stream offset at which the next (or failing) frame starts: for error messages.
     std::uint64_t offset() const noexcept { return consumed_ + start_; }

@@ -44,15 +44,9 @@ class arg {
 
 /// Thrown by a handler to answer with an exception of a given (Python) type:
 /// `throw fault("ZeroDivisionError", "division by zero")` replies `ZeroDivisionError: division by
-/// zero`. Any other exception is named after its C++ type, or the Python type it stands for.
-class fault : public sim::error {
-  public:
-    fault(std::string type, std::string message) : error(message), type_(std::move(type)) {}
-    const std::string& type() const noexcept { return type_; }
-
-  private:
-    std::string type_;
-};
+/// zero`. Any other exception is named by `sim::exception_type_name`: the Python type it stands
+/// for, or its C++ type. (`sim::fault`, under the name RPC code knows it by.)
+using fault = sim::fault;
 
 /// What a handler receives: the request's positional and keyword arguments.
 struct call_arguments {

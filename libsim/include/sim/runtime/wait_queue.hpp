@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <utility>
 
 #include <sim/runtime/use_fiber.hpp>
 
@@ -37,20 +38,24 @@ class wait_queue {
     void wait() noexcept { (void)wait_until(clock_type::time_point::max()); }
     /// Suspends the calling fiber until a notification picks it (true) or until `deadline`
     /// (false: it has left the queue, and no later notification counts it).
-    bool wait_until(clock_type::time_point deadline) noexcept;
+    [[nodiscard]] bool wait_until(clock_type::time_point deadline) noexcept;
     template <class Rep, class Period>
-    bool wait_for(std::chrono::duration<Rep, Period> d) noexcept {
+    [[nodiscard]] bool wait_for(std::chrono::duration<Rep, Period> d) noexcept {
         return wait_until(clock_type::now() + d);
     }
 
     /// Waits until `done()` holds, checking it first and after every wake-up; false when the
     /// deadline comes first (with `done()` still false).
     template <class Pred>
-    bool wait_until(clock_type::time_point deadline, Pred done) {
+    [[nodiscard]] bool wait_until(clock_type::time_point deadline, Pred done) {
         while (!done()) {
             if (!wait_until(deadline)) return done();
         }
         return true;
+    }
+    template <class Rep, class Period, class Pred>
+    [[nodiscard]] bool wait_for(std::chrono::duration<Rep, Period> d, Pred done) {
+        return wait_until(clock_type::now() + d, std::move(done));
     }
     template <class Pred>
     void wait(Pred done) {

@@ -35,8 +35,9 @@ struct transport_options {
     std::shared_ptr<local_faults> faults;
     /// Bytes an in-process connection buffers per direction before the writer waits.
     std::size_t local_capacity = std::size_t{4} << 20;
-    /// How long connecting (resolving, TCP's handshake) and a TLS handshake may take, each;
-    /// a peer that stalls is dropped after this.
+    /// How long connecting may take in all (resolving the name, TCP's handshake, TLS's), and
+    /// how long a server waits for a client's TLS handshake; a peer that stalls is dropped
+    /// after this.
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
 };
 

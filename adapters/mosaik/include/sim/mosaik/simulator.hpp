@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <sim/codec/value.hpp>
+#include <sim/core/error.hpp>
 
 namespace sim::mosaik {
 
@@ -57,20 +58,11 @@ using inputs = std::map<std::string, std::map<std::string, std::map<std::string,
 /// `get_data`'s request: entity -> attributes.
 using outputs = std::map<std::string, std::vector<std::string>>;
 
-/// A failure reply with a chosen type: `throw sim::mosaik::failure("ValueError", "...")`.
-/// Other exceptions are reported with their Python-like type names (ValueError for
-/// std::invalid_argument, ...).
-class failure : public std::runtime_error {
-  public:
-    failure(std::string type, const std::string& message, std::string detail = {})
-        : std::runtime_error(message), type_(std::move(type)), detail_(std::move(detail)) {}
-    const std::string& type() const noexcept { return type_; }
-    const std::string& detail() const noexcept { return detail_; }
-
-  private:
-    std::string type_;
-    std::string detail_;
-};
+/// A failure reply with a chosen type: `throw sim::mosaik::failure("ValueError", "...")`, with
+/// an optional detail (mosaik shows it as the traceback). Other exceptions are reported with
+/// their Python-like type names (`sim::exception_type_name`: ValueError for
+/// std::invalid_argument, ...). (`sim::fault`, under the name mosaik code knows it by.)
+using failure = sim::fault;
 
 class session;
 
