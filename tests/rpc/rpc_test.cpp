@@ -3,6 +3,7 @@
 #include <boost/fiber/operations.hpp>
 
 #include <sim/rpc/connection.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/runtime/use_fiber.hpp>
 
 #include "rpc/vector_services.hpp"
@@ -369,4 +370,51 @@ TEST_CASE("a local connection keeps the semantics of a remote call without a soc
         CHECK(conn.closed());
         CHECK_THROWS_AS(remote.call<int>("sub/mul2", 1), sim::connection_closed);
     });
+}
+
+TEST_CASE("a request is [path, args, kwargs]: one encoder, one decoder that names what is wrong",
+          "[rpc][request]") {
+    using sim::value;
+    const value good = sim::rpc::make_request("calc/add", sim::array{value(1), value(2)},
+                                              sim::map{{value("z"), value(3)}});
+    CHECK(good == value(sim::array{value("calc/add"), value(sim::array{value(1), value(2)}),
+                                   value(sim::map{{value("z"), value(3)}})}));
+    auto parts = sim::rpc::as_request(good);
+    REQUIRE(parts);
+    CHECK(parts->path == "calc/add");
+    CHECK(parts->args.size() == 2);
+    CHECK(parts->kwargs.size() == 1);
+    CHECK(sim::rpc::make_request("f") ==
+          value(sim::array{value("f"), value(sim::array{}), value(sim::map{})}));
+
+    // Every shape that is not a request: not an array, too short, too long, a path that is not
+    // a string, args that are not an array, kwargs that are not a map.
+    const value bad[] = {
+        value(),
+        value("calc/add"),
+        value(sim::map{}),
+        value(sim::array{}),
+        value(sim::array{value("f"), value(sim::array{})}),
+        value(sim::array{value("f"), value(sim::array{}), value(sim::map{}), value(1)}),
+        value(sim::array{value(7), value(sim::array{}), value(sim::map{})}),
+        value(sim::array{value(), value(sim::array{}), value(sim::map{})}),
+        value(sim::array{value("f"), value(sim::map{}), value(sim::map{})}),
+        value(sim::array{value("f"), value(), value(sim::map{})}),
+        value(sim::array{value("f"), value(sim::array{}), value(sim::array{})}),
+        value(sim::array{value("f"), value(sim::array{}), value("kw")}),
+    };
+    for (const value& v : bad) {
+        INFO(sim::to_display_string(v));
+        CHECK_FALSE(sim::rpc::as_request(v));
+        CHECK_THROWS_WITH((void)sim::rpc::parse_request(v),
+                          "a request is [path, args, kwargs] (a string, an array, a map), not " +
+                              sim::to_display_string(v));
+        value copy = v;
+        CHECK_THROWS_AS((void)sim::rpc::parse_request(copy), sim::type_error);
+    }
+    // The mutable view refers into the content: a handler may take its arguments.
+    value content = good;
+    sim::rpc::request_ref r = sim::rpc::parse_request(content);
+    r.args[0] = value(10);
+    CHECK(content.as_array()[1].as_array()[0] == value(10));
 }
