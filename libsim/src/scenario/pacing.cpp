@@ -27,16 +27,17 @@ bool pacer::wait_for_step(double t) {
     }
     if (stopped_()) return false;
     // Late by what the step before overran, or by how long waking took.
-    const double lag = std::max(0.0, std::chrono::duration<double>(clock_type::now() - due).count());
+    const double lag =
+        std::max(0.0, std::chrono::duration<double>(clock_type::now() - due).count());
     summary_.max_lag = std::max(summary_.max_lag, lag);
     lag_sum_ += lag;
     ++paced_;
     summary_.mean_lag = lag_sum_ / static_cast<double>(paced_);
     if (clock_.strict && lag > clock_.max_lag) {
-        throw std::runtime_error(fmt::format(
-            "real time: the step to t={} started {:.6f} s late (clock.max_lag is {} s, "
-            "clock.strict is true)",
-            number_text(t), lag, clock_.max_lag));
+        throw std::runtime_error(
+            fmt::format("real time: the step to t={} started {:.6f} s late (clock.max_lag is {} s, "
+                        "clock.strict is true)",
+                        number_text(t), lag, clock_.max_lag));
     }
     return true;
 }

@@ -116,8 +116,7 @@ array peers_of(const scenario& s, const placement& plan, std::size_t g, std::siz
 }
 
 std::vector<std::vector<spawn_request>> spawn_requests(const scenario& s, const placement& plan,
-                                                       std::uint64_t seed,
-                                                       std::size_t containers) {
+                                                       std::uint64_t seed, std::size_t containers) {
     std::vector<std::vector<spawn_request>> requests(containers);
     for (std::size_t g = 0; g < s.agents.size(); ++g) {
         const scenario_agents& spec = s.agents[g];

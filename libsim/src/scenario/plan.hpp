@@ -51,7 +51,6 @@ array peers_of(const scenario& s, const placement& plan, std::size_t g, std::siz
 
 /// What each of `containers` makes, in id order: type, drawn parameters and peers, planned id.
 std::vector<std::vector<spawn_request>> spawn_requests(const scenario& s, const placement& plan,
-                                                       std::uint64_t seed,
-                                                       std::size_t containers);
+                                                       std::uint64_t seed, std::size_t containers);
 
 }  // namespace sim::detail
