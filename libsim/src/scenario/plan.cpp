@@ -22,10 +22,9 @@ std::size_t group_index(const scenario& s, const std::string& name) {
 }
 
 placement plan_placement(const scenario& s, const std::vector<std::string>& base_urls,
-                         std::vector<std::size_t> first_ids) {
+                         std::vector<std::size_t> next_id) {
     placement plan;
     plan.groups.resize(s.agents.size());
-    std::vector<std::size_t>& next_id = first_ids;
     for (std::size_t g = 0; g < s.agents.size(); ++g) {
         const auto& spec = s.agents[g];
         const std::size_t parts = spec.containers.size();
