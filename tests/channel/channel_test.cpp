@@ -223,6 +223,50 @@ TEST_CASE("a deadline gives up on a reply, a late reply is dropped, the connecti
     });
 }
 
+TEST_CASE("exchange returns a reply as it came, result or exception, and fails as send does",
+          "[channel]") {
+    sim::runtime rt;
+    rt.run([&] {
+        // A protocol whose failures are a list (as mosaik's are), not aiomas' traceback text.
+        auto srv = sim::start_server("tcp://127.0.0.1:0", [](sim::channel ch) {
+            for (;;) {
+                sim::request req = ch.recv();
+                if (req.content() == value("fail as a list")) {
+                    req.fail_with(value(array{"ValueError", "bad step", "detail"}));
+                } else if (req.content() == value("fail as text")) {
+                    req.fail("KeyError", "'x'");
+                } else if (req.content() == value("never")) {
+                    auto kept = std::make_shared<sim::request>(std::move(req));
+                    sim::spawn([kept] { boost::this_fiber::sleep_for(200ms); });
+                } else if (req.content() == value("hang up")) {
+                    ch.abort();
+                } else {
+                    req.reply(req.content());
+                }
+            }
+        });
+        auto ch = sim::open_connection(srv.local_address());
+        const auto soon = [] { return sim::deadline(5s); };
+
+        auto ok = ch.exchange(value(array{1, "two"}), soon());
+        CHECK(ok.type == sim::message_type::result);
+        CHECK(ok.content == value(array{1, "two"}));
+
+        auto listed = ch.exchange("fail as a list", soon());
+        CHECK(listed.type == sim::message_type::exception);
+        CHECK(listed.content == value(array{"ValueError", "bad step", "detail"}));
+
+        auto text = ch.exchange("fail as text", soon());
+        CHECK(text.type == sim::message_type::exception);
+        CHECK(text.content == value("KeyError: 'x'\n"));
+
+        CHECK_THROWS_AS((void)ch.exchange("never", sim::deadline(20ms)), sim::timeout_error);
+        CHECK_FALSE(ch.closed());
+        CHECK_THROWS_AS((void)ch.exchange("hang up", soon()), sim::connection_closed);
+        CHECK(ch.stats().requests_out == 5);
+    });
+}
+
 TEST_CASE("a reply with an unknown id is dropped, not fatal", "[channel]") {
     sim::runtime rt;
     rt.run([&] {
