@@ -17,7 +17,7 @@ SIM_PACKAGES=(
   libmsgpack-cxx-dev liblz4-dev libblosc-dev rapidjson-dev libcereal-dev
   libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libvalijson-dev libssl-dev openssl
   catch2 libbenchmark-dev
-  clang libclang-rt-14-dev clang-format-14
+  clang libclang-rt-14-dev clang-format-14 universal-ctags
 )
 
 sim_install_deps() {

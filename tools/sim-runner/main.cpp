@@ -108,144 +108,116 @@ void print_problems(const sim::scenario_error& e) {
         std::cerr << "error: " << p << "\n";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    sim::agent_registry types;
-    sim_runner::add_example_agents(types);
-    // `sim-runner container ...`: a scenario's container in a process of its own, started by
-    // the runner (sim::container_main's options).
-    if (argc > 1 && std::string_view(argv[1]) == "container") {
-        // The runner passes the plugins its scenario uses first: `container --plugin P ...`.
-        std::vector<char*> rest{argv[1]};
-        for (int i = 2; i < argc; ++i) {
-            if (std::string_view(argv[i]) == "--plugin" && i + 1 < argc) {
-                try {
-                    sim::load_agent_plugin(argv[++i], types);
-                } catch (const std::exception& e) {
-                    std::cerr << "sim-runner container: " << e.what() << "\n";
-                    return 2;
-                }
-            } else {
-                rest.push_back(argv[i]);
+// `sim-runner container ...`: a scenario's container in a process of its own, started by the
+// runner (sim::container_main's options). The runner passes the plugins its scenario uses first:
+// `container --plugin P ...`.
+int container_command(int argc, char** argv, sim::agent_registry& types) {
+    std::vector<char*> rest{argv[1]};
+    for (int i = 2; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--plugin" && i + 1 < argc) {
+            try {
+                sim::load_agent_plugin(argv[++i], types);
+            } catch (const std::exception& e) {
+                std::cerr << "sim-runner container: " << e.what() << "\n";
+                return 2;
             }
+        } else {
+            rest.push_back(argv[i]);
         }
-        return sim::container_main(static_cast<int>(rest.size()), rest.data(), types);
     }
+    return sim::container_main(static_cast<int>(rest.size()), rest.data(), types);
+}
 
-    CLI::App app{"sim-runner: runs libsim scenario files"};
-    app.require_subcommand(1);
-
+// What the command line asked for, and the subcommands that tell which one it was.
+struct command_line {
     std::string file;
     std::vector<std::string> sets;
-    auto* validate = app.add_subcommand(
-        "validate", "check a scenario file against the schema and its references");
-    validate->add_option("file", file, "the scenario file (YAML)")->required();
-    validate->add_option("--set", sets, "override a key: --set agents.0.count=50")
-        ->allow_extra_args(false);
     std::vector<std::string> plugins;
-    validate->add_option("--plugin", plugins, "load agent types from this shared library")
-        ->allow_extra_args(false);
-
     std::string out_dir = ".";
     std::string until_text;
     std::uint64_t seed = 0;
     bool quiet = false;
-    auto* run = app.add_subcommand("run", "run a scenario and write its recordings");
-    run->add_option("file", file, "the scenario file (YAML)")->required();
-    run->add_option("--until", until_text,
-                    "run to this time instead of clock.until (900, 15min, 1d)");
-    auto* seed_opt = run->add_option("--seed", seed, "the random seed instead of the scenario's");
-    run->add_option("--out", out_dir, "directory for the recordings and summary.json")
+    CLI::App* validate = nullptr;
+    CLI::App* run = nullptr;
+    CLI::App* types = nullptr;
+    CLI::Option* seed_option = nullptr;
+};
+
+void define_commands(CLI::App& app, command_line& cl) {
+    app.require_subcommand(1);
+    auto add_plugins = [&](CLI::App* cmd) {
+        cmd->add_option("--plugin", cl.plugins, "load agent types from this shared library")
+            ->allow_extra_args(false);
+    };
+    auto add_sets = [&](CLI::App* cmd) {
+        cmd->add_option("--set", cl.sets, "override a key: --set agents.0.count=50")
+            ->allow_extra_args(false);
+    };
+
+    cl.validate = app.add_subcommand("validate",
+                                     "check a scenario file against the schema and its references");
+    cl.validate->add_option("file", cl.file, "the scenario file (YAML)")->required();
+    add_sets(cl.validate);
+    add_plugins(cl.validate);
+
+    cl.run = app.add_subcommand("run", "run a scenario and write its recordings");
+    cl.run->add_option("file", cl.file, "the scenario file (YAML)")->required();
+    cl.run->add_option("--until", cl.until_text,
+                       "run to this time instead of clock.until (900, 15min, 1d)");
+    cl.seed_option =
+        cl.run->add_option("--seed", cl.seed, "the random seed instead of the scenario's");
+    cl.run->add_option("--out", cl.out_dir, "directory for the recordings and summary.json")
         ->capture_default_str();
-    run->add_option("--set", sets, "override a key: --set agents.0.count=50")
-        ->allow_extra_args(false);
-    run->add_flag("-q,--quiet", quiet, "print nothing but errors");
-    run->add_option("--plugin", plugins, "load agent types from this shared library")
-        ->allow_extra_args(false);
+    add_sets(cl.run);
+    cl.run->add_flag("-q,--quiet", cl.quiet, "print nothing but errors");
+    add_plugins(cl.run);
 
-    auto* types_cmd = app.add_subcommand("types", "list the agent types this sim-runner knows");
-    types_cmd->add_option("--plugin", plugins, "load agent types from this shared library")
-        ->allow_extra_args(false);
+    cl.types = app.add_subcommand("types", "list the agent types this sim-runner knows");
+    add_plugins(cl.types);
+}
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        // --help is not a mistake; every other parse error is a usage error: status 2.
-        return app.exit(e) == 0 ? 0 : 2;
-    }
+// Loads plugins and remembers their absolute paths, which container processes load too.
+class plugin_loader {
+  public:
+    explicit plugin_loader(sim::agent_registry& types) : types_(types) {}
 
-    std::vector<std::string> loaded;  // absolute paths, for container processes
-    auto load = [&](const std::string& path) {
+    bool load(const std::string& path) {
         try {
-            sim::load_agent_plugin(path, types);
-            loaded.push_back(std::filesystem::absolute(path).string());
+            sim::load_agent_plugin(path, types_);
+            loaded_.push_back(std::filesystem::absolute(path).string());
             return true;
         } catch (const std::exception& e) {
             std::cerr << "error: " << e.what() << "\n";
             return false;
         }
-    };
-    for (const auto& p : plugins) {
-        if (!load(p)) return 2;
     }
-    if (types_cmd->parsed()) {
-        for (const auto& t : types.types())
-            std::cout << t << "\n";
-        return 0;
-    }
+    const std::vector<std::string>& loaded() const { return loaded_; }
 
-    sim::scenario s;
-    try {
-        s = sim::load_scenario(file, sets);
-    } catch (const sim::scenario_error& e) {
-        print_problems(e);
-        return 2;
-    }
-    // A scenario's plugins: paths relative to the scenario file.
-    for (const auto& p : s.plugins) {
-        std::filesystem::path path = p;
-        if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
-        if (!load(path.string())) return 2;
-    }
-    if (validate->parsed()) {
-        // What the schema cannot know: the agent types this sim-runner has.
-        bool known = true;
-        for (const auto& g : s.agents) {
-            if (!types.contains(g.type)) {
-                std::cerr << "error: " << g.where.to_string() << ".type: unknown agent type \""
-                          << g.type
-                          << "\" (known: " << fmt::format("{}", fmt::join(types.types(), ", "))
-                          << ")\n";
-                known = false;
-            }
-        }
-        if (!known) return 2;
-        std::cout << file << ": valid (" << s.containers.size() << " containers, "
-                  << s.agents.size() << " agent groups, " << s.records.size() << " recordings)\n";
-        return 0;
-    }
+  private:
+    sim::agent_registry& types_;
+    std::vector<std::string> loaded_;
+};
 
-    sim::run_options options;
-    options.out_dir = out_dir;
-    if (*seed_opt) options.seed = seed;
-    if (!until_text.empty()) {
-        try {
-            options.until = sim::parse_duration(until_text);
-        } catch (const std::invalid_argument& e) {
-            std::cerr << "error: --until: " << e.what() << "\n";
-            return 2;
+// What the schema cannot know: the agent types this sim-runner has.
+int validate_command(const command_line& cl, const sim::scenario& s,
+                     const sim::agent_registry& types) {
+    bool known = true;
+    for (const auto& g : s.agents) {
+        if (!types.contains(g.type)) {
+            std::cerr << "error: " << g.where.to_string() << ".type: unknown agent type \""
+                      << g.type
+                      << "\" (known: " << fmt::format("{}", fmt::join(types.types(), ", "))
+                      << ")\n";
+            known = false;
         }
     }
-    progress_display progress(quiet);
-    options.progress = [&](const sim::run_progress& p) { progress(p); };
-    options.stop = &interrupted;
-    options.container_command = {std::filesystem::read_symlink("/proc/self/exe").string(),
-                                 "container"};
-    for (const auto& p : loaded) {
-        options.container_command.push_back("--plugin");
-        options.container_command.push_back(p);
-    }
+    if (!known) return 2;
+    std::cout << cl.file << ": valid (" << s.containers.size() << " containers, " << s.agents.size()
+              << " agent groups, " << s.records.size() << " recordings)\n";
+    return 0;
+}
+
+void install_signal_handlers() {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;  // a signal is a request to stop, not an error of the call it hits
@@ -256,6 +228,52 @@ int main(int argc, char** argv) {
     alarm_action.sa_handler = on_forced_exit;
     sigemptyset(&alarm_action.sa_mask);
     sigaction(SIGALRM, &alarm_action, nullptr);
+}
+
+void print_summary(const sim::scenario& s, const sim::run_summary& summary,
+                   const std::string& out_dir) {
+    auto per_second = [&](std::uint64_t n) {
+        return summary.wall_seconds > 0 ? static_cast<double>(n) / summary.wall_seconds : 0.0;
+    };
+    std::cout << fmt::format(
+        "{}: {} at t={} after {} steps in {:.2f} s ({:.0f} steps/s), {} agents, {} messages "
+        "({:.0f}/s), {} wake-ups, {:.0f} events/s, peak memory {:.1f} MiB; recordings and "
+        "summary.json in {}\n",
+        s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
+        summary.wall_seconds, per_second(summary.steps), summary.agents, summary.messages,
+        per_second(summary.messages), summary.wakeups,
+        per_second(summary.messages + summary.wakeups),
+        static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
+    if (summary.realtime) {
+        std::cout << fmt::format(
+            "{}: real time: steps started up to {:.3f} ms late (mean {:.3f} ms)\n", s.name,
+            summary.max_lag * 1e3, summary.mean_lag * 1e3);
+    }
+}
+
+int run_command(const command_line& cl, const sim::scenario& s, const sim::agent_registry& types,
+                const plugin_loader& plugins) {
+    sim::run_options options;
+    options.out_dir = cl.out_dir;
+    if (*cl.seed_option) options.seed = cl.seed;
+    if (!cl.until_text.empty()) {
+        try {
+            options.until = sim::parse_duration(cl.until_text);
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "error: --until: " << e.what() << "\n";
+            return 2;
+        }
+    }
+    progress_display progress(cl.quiet);
+    options.progress = [&](const sim::run_progress& p) { progress(p); };
+    options.stop = &interrupted;
+    options.container_command = {std::filesystem::read_symlink("/proc/self/exe").string(),
+                                 "container"};
+    for (const auto& p : plugins.loaded()) {
+        options.container_command.push_back("--plugin");
+        options.container_command.push_back(p);
+    }
+    install_signal_handlers();
 
     sim::run_summary summary;
     try {
@@ -269,28 +287,55 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         ::alarm(0);
         progress.finish();
-        std::cerr << "error: " << file << ": the run failed: " << e.what() << "\n";
+        std::cerr << "error: " << cl.file << ": the run failed: " << e.what() << "\n";
         return 1;
     }
     progress.finish();
-    auto per_second = [&](std::uint64_t n) {
-        return summary.wall_seconds > 0 ? static_cast<double>(n) / summary.wall_seconds : 0.0;
-    };
-    if (!quiet) {
-        std::cout << fmt::format(
-            "{}: {} at t={} after {} steps in {:.2f} s ({:.0f} steps/s), {} agents, {} messages "
-            "({:.0f}/s), {} wake-ups, {:.0f} events/s, peak memory {:.1f} MiB; recordings and "
-            "summary.json in {}\n",
-            s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
-            summary.wall_seconds, per_second(summary.steps), summary.agents, summary.messages,
-            per_second(summary.messages), summary.wakeups,
-            per_second(summary.messages + summary.wakeups),
-            static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
-        if (summary.realtime) {
-            std::cout << fmt::format(
-                "{}: real time: steps started up to {:.3f} ms late (mean {:.3f} ms)\n", s.name,
-                summary.max_lag * 1e3, summary.mean_lag * 1e3);
-        }
-    }
+    if (!cl.quiet) print_summary(s, summary, cl.out_dir);
     return summary.interrupted ? 130 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    sim::agent_registry types;
+    sim_runner::add_example_agents(types);
+    if (argc > 1 && std::string_view(argv[1]) == "container")
+        return container_command(argc, argv, types);
+
+    CLI::App app{"sim-runner: runs libsim scenario files"};
+    command_line cl;
+    define_commands(app, cl);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help is not a mistake; every other parse error is a usage error: status 2.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    plugin_loader plugins(types);
+    for (const auto& p : cl.plugins) {
+        if (!plugins.load(p)) return 2;
+    }
+    if (cl.types->parsed()) {
+        for (const auto& t : types.types())
+            std::cout << t << "\n";
+        return 0;
+    }
+
+    sim::scenario s;
+    try {
+        s = sim::load_scenario(cl.file, cl.sets);
+    } catch (const sim::scenario_error& e) {
+        print_problems(e);
+        return 2;
+    }
+    // A scenario's plugins: paths relative to the scenario file.
+    for (const auto& p : s.plugins) {
+        std::filesystem::path path = p;
+        if (path.is_relative()) path = std::filesystem::path(cl.file).parent_path() / path;
+        if (!plugins.load(path.string())) return 2;
+    }
+    if (cl.validate->parsed()) return validate_command(cl, s, types);
+    return run_command(cl, s, types, plugins);
 }

@@ -467,6 +467,8 @@ class msgpack_reader {
     }
 
     // Decodes one value whose first byte is `c`. False when it opened a non-empty container.
+    // long function: one case per marker byte of the msgpack spec's format table, in its order, so
+    // that it can be read against the spec; split, the table would be spread over helpers.
     bool parse_one(value& root, std::uint8_t c) {
         if (c <= 0x7f) {
             put(root, static_cast<std::int64_t>(c));

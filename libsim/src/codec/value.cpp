@@ -556,6 +556,33 @@ void display_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+void display_float(std::string& out, double d) {
+    if (std::isnan(d)) {
+        out += "nan";
+    } else if (std::isinf(d)) {
+        out += d < 0 ? "-inf" : "inf";
+    } else {
+        char buf[detail::float_repr_max];
+        out.append(buf, detail::float_repr(d, buf));
+    }
+}
+
+// As Python shows bytes: printable ASCII as is, the rest as \xNN.
+void display_bytes(std::string& out, const bytes& data) {
+    out += "b'";
+    for (std::byte b : data) {
+        auto c = static_cast<unsigned char>(b);
+        if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    out += "'";
+}
+
 void display(std::string& out, const value& v, int depth) {
     if (depth > 64) {
         out += "...";
@@ -577,36 +604,15 @@ void display(std::string& out, const value& v, int depth) {
         case value_kind::big_integer:
             out += v.get_if<big_integer>()->str();
             break;
-        case value_kind::float64: {
-            double d = *v.get_if<double>();
-            if (std::isnan(d)) {
-                out += "nan";
-            } else if (std::isinf(d)) {
-                out += d < 0 ? "-inf" : "inf";
-            } else {
-                char buf[detail::float_repr_max];
-                out.append(buf, detail::float_repr(d, buf));
-            }
+        case value_kind::float64:
+            display_float(out, *v.get_if<double>());
             break;
-        }
         case value_kind::string:
             display_string(out, *v.get_if<std::string>());
             break;
-        case value_kind::bytes: {
-            out += "b'";
-            for (std::byte b : *v.get_if<bytes>()) {
-                auto c = static_cast<unsigned char>(b);
-                if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-                    out.push_back(static_cast<char>(c));
-                } else {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\x%02x", c);
-                    out += buf;
-                }
-            }
-            out += "'";
+        case value_kind::bytes:
+            display_bytes(out, *v.get_if<bytes>());
             break;
-        }
         case value_kind::array: {
             out.push_back('[');
             bool first = true;

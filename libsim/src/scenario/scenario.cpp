@@ -502,167 +502,192 @@ scenario_topology topology_of(const YAML::Node& n) {
     return t;
 }
 
-scenario to_scenario(const YAML::Node& root, const std::string& file) {
-    scenario s;
-    s.file = file;
-    std::vector<std::string> problems;
-    auto problem = [&](const YAML::Node& n, const std::string& key, const std::string& what) {
-        problems.push_back(location_of(file, n, key).to_string() + ": " + what);
-    };
-    if (root["name"]) s.name = root["name"].Scalar();
-    if (s.name.empty()) {
-        std::string base = file.substr(file.find_last_of('/') + 1);
-        s.name = base.substr(0, base.find('.'));
-    }
-    if (root["seed"]) s.seed = root["seed"].as<std::uint64_t>();
-    if (root["plugins"]) {
-        for (const auto& p : root["plugins"])
-            s.plugins.push_back(p.Scalar());
+// Converts a validated document into a scenario, section by section, collecting what the schema
+// cannot check (references between sections, duplicates) as problems with file, line and key.
+class scenario_reader {
+  public:
+    scenario_reader(const YAML::Node& root, const std::string& file) : root_(root), file_(file) {}
+
+    scenario read() {
+        s_.file = file_;
+        read_header();
+        read_clock(root_["clock"]);
+        read_containers(root_["containers"]);
+        read_agents(root_["agents"]);
+        check_agent_references(root_["agents"]);
+        if (root_["record"]) read_records(root_["record"]);
+        if (!problems_.empty()) throw scenario_error(std::move(problems_));
+        return std::move(s_);
     }
 
-    const YAML::Node clock = root["clock"];
-    s.clock.realtime = clock["mode"].Scalar() == "realtime";
-    if (clock["start"]) {
-        try {
-            s.clock.start = utc_time::parse(clock["start"].Scalar()).to_string();
-        } catch (const std::exception& e) {
-            problem(clock["start"], "clock.start",
+  private:
+    void problem(const YAML::Node& n, const std::string& key, const std::string& what) {
+        problems_.push_back(location_of(file_, n, key).to_string() + ": " + what);
+    }
+
+    void read_header() {
+        if (root_["name"]) s_.name = root_["name"].Scalar();
+        if (s_.name.empty()) {
+            std::string base = file_.substr(file_.find_last_of('/') + 1);
+            s_.name = base.substr(0, base.find('.'));
+        }
+        if (root_["seed"]) s_.seed = root_["seed"].as<std::uint64_t>();
+        if (root_["plugins"]) {
+            for (const auto& p : root_["plugins"])
+                s_.plugins.push_back(p.Scalar());
+        }
+    }
+
+    void read_clock(const YAML::Node& clock) {
+        s_.clock.realtime = clock["mode"].Scalar() == "realtime";
+        if (clock["start"]) {
+            try {
+                s_.clock.start = utc_time::parse(clock["start"].Scalar()).to_string();
+            } catch (const std::exception& e) {
+                problem(
+                    clock["start"], "clock.start",
                     std::string("expected an ISO 8601 date such as 2026-06-01T00:00:00Z, got \"") +
                         clock["start"].Scalar() + "\" (" + e.what() + ")");
+            }
         }
-    }
-    if (!clock["start"] && s.clock.realtime) s.clock.start = utc_time::now().to_string();
-    s.clock.until = duration_of(clock["until"]);
-    if (clock["step"]) {
-        s.clock.step = duration_of(clock["step"]);
-        if (*s.clock.step <= 0)
-            problem(clock["step"], "clock.step", "expected a positive duration, got 0");
-    }
-    if (clock["factor"]) s.clock.factor = clock["factor"].as<double>();
-    if (clock["strict"]) s.clock.strict = clock["strict"].as<bool>();
-    if (clock["max_lag"]) s.clock.max_lag = duration_of(clock["max_lag"]);
-
-    std::set<std::string> names;
-    const YAML::Node containers = root["containers"];
-    for (std::size_t i = 0; i < containers.size(); ++i) {
-        const YAML::Node c = containers[i];
-        scenario_container spec;
-        spec.name = c["name"].Scalar();
-        spec.where = location_of(file, c, fmt::format("containers[{}]", i));
-        if (c["address"]) spec.address = c["address"].Scalar();
-        if (c["codec"]) spec.codec = c["codec"].Scalar();
-        if (c["process"]) spec.process = c["process"].as<bool>();
-        if (c["tls"] && spec.process) {
-            problem(c["tls"], fmt::format("containers[{}].tls", i),
-                    "TLS for containers in processes of their own is not supported yet (use it for "
-                    "containers in threads, or drop process: true)");
+        if (!clock["start"] && s_.clock.realtime) s_.clock.start = utc_time::now().to_string();
+        s_.clock.until = duration_of(clock["until"]);
+        if (clock["step"]) {
+            s_.clock.step = duration_of(clock["step"]);
+            if (*s_.clock.step <= 0)
+                problem(clock["step"], "clock.step", "expected a positive duration, got 0");
         }
-        if (c["tls"]) {
-            spec.tls_ca = c["tls"]["ca"].Scalar();
-            spec.tls_cert = c["tls"]["cert"].Scalar();
-            spec.tls_key = c["tls"]["key"].Scalar();
-        }
-        if (!s.containers.empty() && spec.codec != s.containers.front().codec) {
-            problem(
-                c["codec"], fmt::format("containers[{}].codec", i),
-                fmt::format("the containers of a scenario talk to each other: they need one codec "
-                            "(containers[0] uses {}, this one {})",
-                            s.containers.front().codec, spec.codec));
-        }
-        if (!names.insert(spec.name).second) {
-            problem(c["name"], fmt::format("containers[{}].name", i),
-                    "\"" + spec.name + "\" names two containers");
-        }
-        s.containers.push_back(std::move(spec));
+        if (clock["factor"]) s_.clock.factor = clock["factor"].as<double>();
+        if (clock["strict"]) s_.clock.strict = clock["strict"].as<bool>();
+        if (clock["max_lag"]) s_.clock.max_lag = duration_of(clock["max_lag"]);
     }
 
-    std::set<std::string> groups;
-    const YAML::Node agents = root["agents"];
-    for (std::size_t i = 0; i < agents.size(); ++i) {
-        const YAML::Node a = agents[i];
-        scenario_agents g;
-        g.type = a["type"].Scalar();
-        g.name = a["name"] ? a["name"].Scalar() : g.type;
-        g.where = location_of(file, a, fmt::format("agents[{}]", i));
-        if (a["count"]) g.count = a["count"].as<std::size_t>();
-        if (!a["container"]) {
-            g.containers.push_back(s.containers.front().name);
-        } else if (a["container"].IsSequence()) {
-            for (const auto& c : a["container"])
+    void read_containers(const YAML::Node& containers) {
+        for (std::size_t i = 0; i < containers.size(); ++i) {
+            const YAML::Node c = containers[i];
+            scenario_container spec;
+            spec.name = c["name"].Scalar();
+            spec.where = location_of(file_, c, fmt::format("containers[{}]", i));
+            if (c["address"]) spec.address = c["address"].Scalar();
+            if (c["codec"]) spec.codec = c["codec"].Scalar();
+            if (c["process"]) spec.process = c["process"].as<bool>();
+            if (c["tls"] && spec.process) {
+                problem(c["tls"], fmt::format("containers[{}].tls", i),
+                        "TLS for containers in processes of their own is not supported yet (use "
+                        "it for containers in threads, or drop process: true)");
+            }
+            if (c["tls"]) {
+                spec.tls_ca = c["tls"]["ca"].Scalar();
+                spec.tls_cert = c["tls"]["cert"].Scalar();
+                spec.tls_key = c["tls"]["key"].Scalar();
+            }
+            if (!s_.containers.empty() && spec.codec != s_.containers.front().codec) {
+                problem(c["codec"], fmt::format("containers[{}].codec", i),
+                        fmt::format("the containers of a scenario talk to each other: they need "
+                                    "one codec (containers[0] uses {}, this one {})",
+                                    s_.containers.front().codec, spec.codec));
+            }
+            if (!container_names_.insert(spec.name).second) {
+                problem(c["name"], fmt::format("containers[{}].name", i),
+                        "\"" + spec.name + "\" names two containers");
+            }
+            s_.containers.push_back(std::move(spec));
+        }
+    }
+
+    void read_agents(const YAML::Node& agents) {
+        for (std::size_t i = 0; i < agents.size(); ++i) {
+            const YAML::Node a = agents[i];
+            scenario_agents g;
+            g.type = a["type"].Scalar();
+            g.name = a["name"] ? a["name"].Scalar() : g.type;
+            g.where = location_of(file_, a, fmt::format("agents[{}]", i));
+            if (a["count"]) g.count = a["count"].as<std::size_t>();
+            read_placement(a["container"], i, g);
+            if (a["params"]) {
+                for (auto it = a["params"].begin(); it != a["params"].end(); ++it) {
+                    const std::string pname = it->first.Scalar();
+                    if (pname == "knows") {
+                        problem(it->first, fmt::format("agents[{}].params.knows", i),
+                                "\"knows\" is set by the group's knows key, not as a parameter");
+                    }
+                    g.params.emplace_back(pname, param_of(it->second));
+                }
+            }
+            if (a["knows"]) g.knows = topology_of(a["knows"]);
+            if (!group_names_.insert(g.name).second) {
+                problem(a, fmt::format("agents[{}].name", i),
+                        "\"" + g.name +
+                            "\" names two agent groups (give each group of the same type a name)");
+            }
+            s_.agents.push_back(std::move(g));
+        }
+    }
+
+    void read_placement(const YAML::Node& container, std::size_t i, scenario_agents& g) {
+        if (!container) {
+            g.containers.push_back(s_.containers.front().name);
+        } else if (container.IsSequence()) {
+            for (const auto& c : container)
                 g.containers.push_back(c.Scalar());
         } else {
-            g.containers.push_back(a["container"].Scalar());
+            g.containers.push_back(container.Scalar());
         }
         for (const auto& c : g.containers) {
-            if (s.container(c) == nullptr) {
-                problem(
-                    a["container"], fmt::format("agents[{}].container", i),
-                    fmt::format("no container \"{}\" (containers: {})", c, fmt::join(names, ", ")));
-            }
-        }
-        if (a["params"]) {
-            for (auto it = a["params"].begin(); it != a["params"].end(); ++it) {
-                const std::string pname = it->first.Scalar();
-                if (pname == "knows") {
-                    problem(it->first, fmt::format("agents[{}].params.knows", i),
-                            "\"knows\" is set by the group's knows key, not as a parameter");
-                }
-                g.params.emplace_back(pname, param_of(it->second));
-            }
-        }
-        if (a["knows"]) g.knows = topology_of(a["knows"]);
-        if (!groups.insert(g.name).second) {
-            problem(a, fmt::format("agents[{}].name", i),
-                    "\"" + g.name +
-                        "\" names two agent groups (give each group of the same type a name)");
-        }
-        s.agents.push_back(std::move(g));
-    }
-    // References between groups, once all are known.
-    for (std::size_t i = 0; i < s.agents.size(); ++i) {
-        const scenario_topology& t = s.agents[i].knows;
-        const YAML::Node knows = agents[i]["knows"];
-        if (t.k == scenario_topology::kind::star && s.group(t.group) == nullptr) {
-            problem(knows, fmt::format("agents[{}].knows.star", i),
-                    fmt::format("no agent group \"{}\" (groups: {})", t.group,
-                                fmt::join(groups, ", ")));
-        }
-        if (t.k == scenario_topology::kind::random &&
-            static_cast<std::size_t>(t.degree) >= s.agents[i].count) {
-            problem(knows, fmt::format("agents[{}].knows.random", i),
-                    fmt::format("expected a degree below the group's count ({}), got {}",
-                                s.agents[i].count, t.degree));
-        }
-        for (const auto& ref : t.agents) {
-            auto slash = ref.rfind('/');
-            const scenario_agents* target =
-                slash == std::string::npos ? nullptr : s.group(ref.substr(0, slash));
-            std::string index = slash == std::string::npos ? "" : ref.substr(slash + 1);
-            if (target == nullptr || !is_index(index) || std::stoul(index) >= target->count) {
-                problem(knows, fmt::format("agents[{}].knows.agents", i),
-                        "\"" + ref + "\" is not an agent (expected group/index, such as " +
-                            s.agents.front().name + "/0)");
+            if (s_.container(c) == nullptr) {
+                problem(container, fmt::format("agents[{}].container", i),
+                        fmt::format("no container \"{}\" (containers: {})", c,
+                                    fmt::join(container_names_, ", ")));
             }
         }
     }
 
-    if (root["record"]) {
-        const YAML::Node records = root["record"];
+    // References between groups, once all are known.
+    void check_agent_references(const YAML::Node& agents) {
+        for (std::size_t i = 0; i < s_.agents.size(); ++i) {
+            const scenario_topology& t = s_.agents[i].knows;
+            const YAML::Node knows = agents[i]["knows"];
+            if (t.k == scenario_topology::kind::star && s_.group(t.group) == nullptr) {
+                problem(knows, fmt::format("agents[{}].knows.star", i),
+                        fmt::format("no agent group \"{}\" (groups: {})", t.group,
+                                    fmt::join(group_names_, ", ")));
+            }
+            if (t.k == scenario_topology::kind::random &&
+                static_cast<std::size_t>(t.degree) >= s_.agents[i].count) {
+                problem(knows, fmt::format("agents[{}].knows.random", i),
+                        fmt::format("expected a degree below the group's count ({}), got {}",
+                                    s_.agents[i].count, t.degree));
+            }
+            for (const auto& ref : t.agents) {
+                auto slash = ref.rfind('/');
+                const scenario_agents* target =
+                    slash == std::string::npos ? nullptr : s_.group(ref.substr(0, slash));
+                std::string index = slash == std::string::npos ? "" : ref.substr(slash + 1);
+                if (target == nullptr || !is_index(index) || std::stoul(index) >= target->count) {
+                    problem(knows, fmt::format("agents[{}].knows.agents", i),
+                            "\"" + ref + "\" is not an agent (expected group/index, such as " +
+                                s_.agents.front().name + "/0)");
+                }
+            }
+        }
+    }
+
+    void read_records(const YAML::Node& records) {
         std::set<std::string> files;
         for (std::size_t i = 0; i < records.size(); ++i) {
             const YAML::Node r = records[i];
             scenario_record rec;
             rec.group = r["agents"].Scalar();
-            rec.where = location_of(file, r, fmt::format("record[{}]", i));
+            rec.where = location_of(file_, r, fmt::format("record[{}]", i));
             for (const auto& o : r["observe"])
                 rec.observe.push_back(o.Scalar());
             rec.on_change = r["every"] && r["every"].Scalar() == "change";
             if (r["reduce"]) rec.reduce = r["reduce"].Scalar();
             rec.to = r["to"].Scalar();
-            if (s.group(rec.group) == nullptr) {
+            if (s_.group(rec.group) == nullptr) {
                 problem(r["agents"], fmt::format("record[{}].agents", i),
                         fmt::format("no agent group \"{}\" (groups: {})", rec.group,
-                                    fmt::join(groups, ", ")));
+                                    fmt::join(group_names_, ", ")));
             }
             if (!files.insert(rec.to).second) {
                 problem(r["to"], fmt::format("record[{}].to", i),
@@ -672,12 +697,17 @@ scenario to_scenario(const YAML::Node& root, const std::string& file) {
                 problem(r["every"], fmt::format("record[{}].every", i),
                         "every: change records agents, not a reduction: drop reduce or every");
             }
-            s.records.push_back(std::move(rec));
+            s_.records.push_back(std::move(rec));
         }
     }
-    if (!problems.empty()) throw scenario_error(std::move(problems));
-    return s;
-}
+
+    const YAML::Node& root_;
+    const std::string& file_;
+    scenario s_;
+    std::vector<std::string> problems_;
+    std::set<std::string> container_names_;
+    std::set<std::string> group_names_;
+};
 
 }  // namespace
 
@@ -697,7 +727,7 @@ scenario parse_scenario(std::string_view text, const std::string& file,
     for (const auto& o : overrides)
         applied.emplace_back(apply_override(root, o, file), o);
     validate(root, file, applied);
-    return to_scenario(root, file);
+    return scenario_reader(root, file).read();
 }
 
 scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
