@@ -10,19 +10,17 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <boost/fiber/condition_variable.hpp>
-#include <boost/fiber/mutex.hpp>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include <sim/channel/channel.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
+#include <sim/runtime/future.hpp>
 #include <sim/runtime/runtime.hpp>
 
 #include "bench_support.hpp"
@@ -149,27 +147,27 @@ template <class RoundTrip>
 void run_in_flight(int in_flight, std::int64_t requests, RoundTrip& round_trip,
                    std::string& error) {
     std::int64_t to_send = requests;
-    int running = in_flight;
-    boost::fibers::mutex mutex;  // for the condition variable; one thread needs no lock
-    boost::fibers::condition_variable all_done;
+    std::vector<sim::future<void>> callers;
+    callers.reserve(static_cast<std::size_t>(in_flight));
     for (int i = 0; i < in_flight; ++i) {
-        sim::spawn([&] {
+        callers.push_back(sim::async([&] {
             try {
                 while (to_send > 0) {
                     --to_send;
                     auto reply = round_trip();
                     benchmark::DoNotOptimize(reply);
                 }
-            } catch (const std::exception& e) {
-                error = e.what();
-                to_send = 0;
+            } catch (...) {
+                to_send = 0;  // the others stop too
+                throw;
             }
-            std::unique_lock lock(mutex);
-            if (--running == 0) all_done.notify_one();
-        });
+        }));
     }
-    std::unique_lock lock(mutex);
-    all_done.wait(lock, [&] { return running == 0; });
+    try {
+        sim::when_all(std::move(callers));
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
 }
 
 /// Requests per batch of run_in_flight: large enough that spawning the callers and the tail of

@@ -15,7 +15,12 @@
 //                                        smaller than the request: reply_bytes).
 //   rpc/throughput/unix/msgpack/inflight:100
 //                                        one thread. 100 fibers calling echo on one connection,
-//                                        each calling again as soon as its reply came.
+//                                        each calling again as soon as its reply came (the
+//                                        callers are sim::async fibers joined by when_all).
+//   rpc/throughput/unix/msgpack/async_call:100
+//                                        one thread. A window of 100 remote.async_call futures
+//                                        on one connection: the oldest is taken, a new call
+//                                        started; a fiber per call.
 //   rpc/dispatch/nested:{1,3,6}[/kwargs:1]
 //                                        no network, no runtime: router.resolve() of a path of N
 //                                        components in a tree built for it (8 names per router),
@@ -36,6 +41,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -59,12 +65,15 @@ namespace {
 using sim::bench::channel_benchmark_name;
 using sim::bench::channel_ns_per_request;
 using sim::bench::content_of_frame_size;
+using sim::bench::in_flight_batch;
 using sim::bench::listen_url;
 using sim::bench::loop_result;
+using sim::bench::loop_timer;
 using sim::bench::measure_ns_per_op;
 using sim::bench::run_op;
 using sim::bench::temp_dir;
 using sim::bench::time_in_flight;
+using sim::bench::warm_up_round_trips;
 using sim::bench::time_round_trips;
 using sim::bench::transport;
 using sim::bench::transport_name;
@@ -140,6 +149,62 @@ void rpc_calls(benchmark::State& state, transport t, std::string_view codec, int
         constexpr int runtime_threads = 1;
         state.counters["per_thread_rps"] = 1e9 / ours.ns_per_request / runtime_threads;
     }
+}
+
+// As rpc_calls with 100 in flight, but one async_call per request and no calling fibers of our
+// own: a window of `window` futures, the oldest taken (get) and a new call started in its place.
+// Each call runs in a fiber of its own that async_call spawns: the cost of the convenience over
+// long-lived callers.
+void rpc_async_window(benchmark::State& state, transport t, std::string_view codec, int window) {
+    const double channel_ns = channel_ns_per_request(t, codec, window);
+    const temp_dir dir;
+    const std::string text = echo_argument(codec);
+    sim::rpc::router root;
+    expose_echo(root);
+    loop_result ours;
+    std::string error;
+    try {
+        sim::runtime rt;
+        rt.run([&] {
+            auto srv = sim::rpc::start_server(listen_url(t, dir), root, {}, with_codec(codec));
+            auto conn = sim::rpc::open_connection(srv.local_address(), nullptr, with_codec(codec));
+            const sim::rpc::proxy remote = conn.remote();
+            std::deque<sim::future<std::string>> in_flight;
+            auto run = [&](std::int64_t calls) {
+                for (std::int64_t i = 0; i < calls; ++i) {
+                    if (in_flight.size() == static_cast<std::size_t>(window)) {
+                        auto reply = in_flight.front().get();
+                        benchmark::DoNotOptimize(reply);
+                        in_flight.pop_front();
+                    }
+                    in_flight.push_back(remote.async_call<std::string>("echo", text));
+                }
+                for (; !in_flight.empty(); in_flight.pop_front()) {
+                    auto reply = in_flight.front().get();
+                    benchmark::DoNotOptimize(reply);
+                }
+            };
+            run(std::int64_t{warm_up_round_trips} * 10);
+            if (remote.async_call<std::string>("echo", text).get() != text) {
+                error = "the echo differs from the request";
+                return;
+            }
+            const std::int64_t batch = in_flight_batch(window);
+            const loop_timer timer(conn.channel());
+            while (state.KeepRunningBatch(batch))
+                run(batch);
+            ours = timer.finish(state.iterations());
+            conn.close();
+        });
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    if (!error.empty()) return state.SkipWithError(error.c_str());
+    report_calls(state, ours, channel_ns,
+                 std::string(one_thread_label) + ", a window of " + std::to_string(window) +
+                     " async calls; vs " + channel_benchmark_name(t, codec, window));
+    constexpr int runtime_threads = 1;
+    state.counters["per_thread_rps"] = 1e9 / ours.ns_per_request / runtime_threads;
 }
 
 // ---- dispatch without a network ----------------------------------------------------------------
@@ -246,6 +311,9 @@ void rpc_dispatch(benchmark::State& state, int depth, bool keyword) {
     }
     add("rpc/throughput/unix/msgpack/inflight:100",
         [](benchmark::State& state) { rpc_calls(state, transport::unix_socket, "msgpack", 100); });
+    add("rpc/throughput/unix/msgpack/async_call:100", [](benchmark::State& state) {
+        rpc_async_window(state, transport::unix_socket, "msgpack", 100);
+    });
     for (int depth : {1, 3, 6}) {
         for (bool keyword : {false, true}) {
             add("rpc/dispatch/nested:" + std::to_string(depth) + (keyword ? "/kwargs:1" : ""),

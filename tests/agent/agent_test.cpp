@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include <boost/fiber/operations.hpp>
@@ -11,8 +15,11 @@
 #include <sim/agent/manager.hpp>
 #include <sim/agent/registry.hpp>
 #include <sim/core/error.hpp>
+#include <sim/rpc/connection.hpp>
+#include <sim/runtime/future.hpp>
 
 #include "agent/test_agents.hpp"
+#include "support/child.hpp"
 #include "support/net.hpp"
 #include "support/test_support.hpp"
 
@@ -282,8 +289,18 @@ TEST_CASE("run serves until a manager's stop, and the manager spawns registered 
         CHECK(remote_message([&] { conn.remote().call("agents/0/set_time", 10); }) ==
               "ValueError: Time must be > 30 but is 10");
         CHECK_FALSE(ran);
-        conn.remote().call("agents/0/stop");
+        // The stop ends this runtime too (as it ends a serving process), closing its
+        // connections: the caller is on a runtime of its own, as a peer process would be.
+        sim::runtime peer({.name = "peer"});
+        peer.start();
+        CHECK(peer.invoke([&] {
+                      return sim::rpc::open_connection(c.local_address()).remote().call(
+                          "agents/0/stop");
+                  }).is_nil());
+        peer.stop();
+        peer.join();
         REQUIRE(sim_test::eventually([&] { return ran; }));
+        CHECK(rt.stopping());
     });
 }
 
@@ -329,4 +346,50 @@ TEST_CASE("a container thread that does not answer its shutdown does not hold up
     CHECK(spinning->load());  // the destructor returned while the thread was still busy
     *let_go = true;
     CHECK(sim_test::eventually([&] { return !spinning->load(); }));
+}
+
+namespace {
+
+// Starts the serving process and connects to its server; returns the two URLs it printed.
+std::pair<std::string, std::string> started(sim_test::child_process& p) {
+    std::istringstream line(p.read_line());
+    std::string word, server, agents;
+    line >> word >> server >> agents;
+    REQUIRE(word == "listening");
+    return {server, agents};
+}
+
+}  // namespace
+
+TEST_CASE("a serving process ends cleanly on SIGTERM: calls in flight fail, listeners close",
+          "[agent][process][stop]") {
+    sim_test::child_process p({SIM_TEST_SERVE_EXE});
+    auto [server, agents] = started(p);
+    sim::runtime rt;
+    rt.run([&, server = server, agents = agents] {
+        auto remote = sim::rpc::open_connection(server).remote();
+        CHECK(remote.call<std::string>("echo", "before") == "before");
+        auto in_flight = remote.async_call("wait");
+        auto agent_link = sim::rpc::open_connection(agents).remote();
+        CHECK(agent_link.call("validate_aid", "0") == value("Manager"));
+        ::kill(p.pid(), SIGTERM);
+        CHECK_THROWS_AS(in_flight.get(), sim::connection_closed);
+        CHECK(p.read_line() == "stopping " + std::to_string(SIGTERM));
+        CHECK(p.wait() == 0);
+        // Nothing listens any more.
+        CHECK_THROWS_AS(sim::rpc::open_connection(server), sim::connection_error);
+        CHECK_THROWS_AS(sim::rpc::open_connection(agents), sim::connection_error);
+    });
+}
+
+TEST_CASE("a manager's stop ends a serving process as aiomas' does", "[agent][process][stop]") {
+    sim_test::child_process p({SIM_TEST_SERVE_EXE});
+    auto [server, agents] = started(p);
+    sim::runtime rt;
+    rt.run([&, agents = agents] {
+        auto conn = sim::rpc::open_connection(agents);
+        CHECK(conn.remote().call("agents/0/stop").is_nil());
+        CHECK(p.read_line() == "stopping 0");
+        CHECK(p.wait() == 0);
+    });
 }

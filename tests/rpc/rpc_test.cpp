@@ -4,7 +4,10 @@
 
 #include <sim/rpc/connection.hpp>
 #include <sim/rpc/request.hpp>
+#include <sim/runtime/future.hpp>
+#include <sim/runtime/sleep.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 #include "rpc/vector_services.hpp"
 #include "support/net.hpp"
@@ -221,6 +224,79 @@ TEST_CASE("1,000 concurrent calls whose replies come back out of order", "[rpc]"
         for (int i = 0; i < 1000; ++i)
             last_first[static_cast<std::size_t>(i)] = 999 - i;
         CHECK(finished == last_first);
+    });
+}
+
+TEST_CASE("async calls: 1,000 in flight on one connection, replies out of order, results in order",
+          "[rpc][future]") {
+    // The server holds every call until all are in, then answers them last first.
+    sim::runtime rt;
+    rt.run([&] {
+        sim::rpc::router root;
+        sim::wait_queue changed;
+        std::size_t arrived = 0;
+        int released_below = 1000;  // calls i >= this may answer
+        root.expose("later", [&](int i) {
+            ++arrived;
+            changed.notify_all();
+            changed.wait([&] { return i >= released_below; });
+            return i * 2;
+        });
+        auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root, {}, {.codec = "msgpack"});
+        auto remote =
+            sim::rpc::open_connection(srv.local_address(), nullptr, {.codec = "msgpack"}).remote();
+        std::vector<sim::future<int>> replies;
+        for (int i = 0; i < 1000; ++i)
+            replies.push_back(remote.async_call<int>("later", i));
+        REQUIRE(changed.wait_for(30s, [&] { return arrived == 1000; }));
+        CHECK(replies.back().wait_for(0s) == sim::future_status::timeout);
+        for (int i = 999; i >= 0; --i) {
+            released_below = i;
+            changed.notify_all();
+            REQUIRE(replies[static_cast<std::size_t>(i)].wait_for(30s) ==
+                    sim::future_status::ready);
+            if (i > 0)
+                CHECK(replies[static_cast<std::size_t>(i - 1)].wait_for(0s) ==
+                      sim::future_status::timeout);
+        }
+        std::vector<int> want(1000);
+        for (int i = 0; i < 1000; ++i)
+            want[static_cast<std::size_t>(i)] = i * 2;
+        CHECK(sim::when_all(std::move(replies)) == want);
+    });
+}
+
+TEST_CASE("an async call brings the remote error, the timeout or the lost connection to get()",
+          "[rpc][future]") {
+    sim::runtime rt;
+    rt.run([&] {
+        sim::rpc::router root;
+        sim::wait_queue changed;
+        int slow_started = 0;
+        root.expose("fail", [] { throw sim::rpc::fault("ValueError", "not today"); });
+        root.expose("slow", [&] {
+            ++slow_started;
+            changed.notify_all();
+            sim::sleep_for(std::chrono::hours(1));  // called off when the runtime stops
+        });
+        root.expose("echo", [](std::string s) { return s; });
+        sim::rpc::connection accepted;
+        auto srv = sim::rpc::start_server("tcp://127.0.0.1:0", root,
+                                          [&](sim::rpc::connection c) { accepted = c; });
+        auto remote = sim::rpc::open_connection(srv.local_address()).remote();
+
+        auto fails = remote.async_call("fail");
+        auto late = remote.async_call("slow", sim::deadline(20ms));
+        auto echoed = remote.async_call<std::string>("echo", "hi");
+        auto [a] = sim::when_all(std::move(echoed));
+        CHECK(a == "hi");
+        CHECK(remote_message([&] { fails.get(); }) == "ValueError: not today");
+        CHECK_THROWS_AS(late.get(), sim::timeout_error);
+
+        auto cut = remote["slow"].async_invoke();
+        REQUIRE(changed.wait_for(10s, [&] { return slow_started == 2; }));
+        accepted.abort();  // the server side drops the connection with the call in flight
+        CHECK_THROWS_AS(cut.get(), sim::connection_closed);
     });
 }
 

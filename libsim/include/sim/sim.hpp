@@ -23,6 +23,7 @@
 #include <sim/codec/logical.hpp>
 #include <sim/codec/lz4_codec.hpp>
 #include <sim/codec/msgpack_codec.hpp>
+#include <sim/codec/number.hpp>
 #include <sim/codec/object.hpp>
 #include <sim/codec/serializer_table.hpp>
 #include <sim/codec/value.hpp>
@@ -34,9 +35,14 @@
 #include <sim/framing/frame.hpp>
 #include <sim/rpc/connection.hpp>
 #include <sim/rpc/proxy.hpp>
+#include <sim/rpc/request.hpp>
 #include <sim/rpc/router.hpp>
+#include <sim/runtime/future.hpp>
 #include <sim/runtime/runtime.hpp>
+#include <sim/runtime/sleep.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_for_stop.hpp>
+#include <sim/runtime/wait_queue.hpp>
 #include <sim/transport/address.hpp>
 #include <sim/transport/local_faults.hpp>
 #include <sim/transport/stream.hpp>

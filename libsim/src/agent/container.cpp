@@ -124,9 +124,13 @@ container::container(std::string_view address_text, container_options options)
     base_url_ = address_.url("");
     name_ = options_.name.empty() ? base_url_ : options_.name;
     local_ = rpc::connect_local(root_, name_);
+    stop_hook_ = rt_->add_stop_hook([this, alive] {
+        if (!alive.expired()) stop();
+    });
 }
 
 container::~container() {
+    if (rt_->on_this_thread()) rt_->remove_stop_hook(stop_hook_);
     shutdown();
     server_.reset();
     if (own_rt_) own_rt_->detach();

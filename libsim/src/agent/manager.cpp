@@ -18,7 +18,12 @@ manager::manager(sim::container& c, const agent_registry& types) : agent(c), typ
     });
     expose(
         "set_time", [this](double t) { container().virtual_clock().set_time(t); }, arg("time"));
-    expose("stop", [this] { container().stop(); });
+    // As aiomas' Manager.stop ends the container's process: the runtime's stop ends run() and
+    // sim::wait_for_stop, and closes the connections once queued frames (this reply) are out.
+    expose("stop", [this] {
+        container().stop();
+        container().runtime().stop();
+    });
 }
 
 }  // namespace sim

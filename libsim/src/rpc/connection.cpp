@@ -204,6 +204,19 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
             req.reply(result);
         } catch (const connection_closed&) {
             // The caller went away; nothing to answer (aiomas swallows this too).
+        } catch (const cancelled& e) {
+            // Called off because the runtime stops: the connection closes next, and the caller's
+            // call fails with connection_closed, as every call in flight does. Called off for
+            // another reason (its agent was removed), the caller is told.
+            if (runtime::current() != nullptr && runtime::current()->stopping()) {
+                req.no_reply();
+            } else if (!req.answered()) {
+                try {
+                    auto [type, message] = error_parts(e);
+                    req.fail(type, message);
+                } catch (const connection_closed&) {
+                }
+            }
         } catch (const std::exception& e) {
             try {
                 if (!req.answered()) {

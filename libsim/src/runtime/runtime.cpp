@@ -17,6 +17,7 @@
 #include <sim/core/error.hpp>
 #include <sim/core/log.hpp>
 #include <sim/runtime/use_fiber.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 #include "runtime/asio_scheduler.hpp"
 
@@ -148,6 +149,7 @@ void stack_pool::deallocate(boost::context::stack_context& sctx) noexcept {
 struct runtime::hooks {
     std::map<std::uint64_t, std::function<void()>> entries;
     std::uint64_t next_id = 1;
+    wait_queue stop_waiters;  // fibers in wait_for_stop_request
 };
 
 struct runtime::scheduler_link {
@@ -232,6 +234,7 @@ void runtime::request_stop_here() {
     if (stop_requested_) return;
     stop_requested_ = true;
     stopping_.store(true, std::memory_order_release);
+    hooks_->stop_waiters.notify_all();
     run_stop_hooks();
     std::unique_lock lock(mutex_);
     changed_.notify_all();
@@ -313,6 +316,12 @@ void runtime::stop() {
     // cannot return in between.
     live_.fetch_add(1, std::memory_order_acq_rel);
     boost::asio::post(io_, [this] { launch([this] { request_stop_here(); }); });
+}
+
+bool runtime::wait_for_stop_request(std::chrono::steady_clock::time_point until) {
+    if (current_runtime != this)
+        throw std::logic_error("runtime " + options_.name + ": waited on from another thread");
+    return hooks_->stop_waiters.wait_until(until, [this] { return stop_requested_; });
 }
 
 void runtime::join() {

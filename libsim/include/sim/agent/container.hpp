@@ -133,9 +133,11 @@ class container {
     /// Runs `f` in a fiber of the container and returns its result once it returns.
     template <class F>
     std::invoke_result_t<F&> run_until(F&& f);
-    /// Serves until `stop()` (or a manager's `stop`).
+    /// Serves until `stop()`, a manager's `stop`, or the runtime's stop (`runtime::stop()`,
+    /// which a manager's `stop` asks for too, so that a process waiting in
+    /// `sim::wait_for_stop` ends as well).
     void run();
-    /// Ends `run()`. Thread-safe.
+    /// Ends `run()`; the agents go on serving until the container is destroyed. Thread-safe.
     void stop();
     bool stopped() const noexcept { return stop_requested_; }
 
@@ -210,6 +212,7 @@ class container {
     wait_queue events_;            // woken by channel activity and connects
     wait_queue stopped_;           // run(), until stop()
     std::shared_ptr<void> alive_;  // callbacks handed to connections check it
+    std::uint64_t stop_hook_ = 0;  // the runtime's stop ends run()
     bool stop_requested_ = false;
     bool shutting_down_ = false;
     bool holding_starts_ = false;

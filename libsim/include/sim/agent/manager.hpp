@@ -11,7 +11,8 @@ namespace sim {
 ///   `[agent reference, address]`;
 /// - `set_time(t)` sets the virtual clock (aiomas' `ExternalClock.set_time`: strictly later,
 ///   and it returns before the woken agents run);
-/// - `stop()` stops the container once the reply has gone.
+/// - `stop()` ends the container's `run()` and asks its runtime to stop, which ends a process
+///   waiting in `sim::wait_for_stop` too; connections close once the reply has gone.
 class manager : public agent {
   public:
     manager(sim::container& c, const agent_registry& types);

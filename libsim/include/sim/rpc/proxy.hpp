@@ -10,6 +10,7 @@
 
 #include <sim/codec/value.hpp>
 #include <sim/core/deadline.hpp>
+#include <sim/runtime/future.hpp>
 
 namespace sim::rpc {
 
@@ -56,6 +57,25 @@ class proxy {
     value call_with(std::string_view name, array args, map kwargs,
                     std::optional<deadline> until = std::nullopt) const {
         return send(join(name), call_parts{std::move(args), std::move(kwargs), until});
+    }
+
+    /// Calls `name` below this proxy's path without waiting for the reply: the call runs in a
+    /// fiber of its own and the future brings its result or its error (those of `call`) to
+    /// whoever calls `get()`, which suspends only that fiber. Arguments convert now; the
+    /// deadline (the connection's default, or a `sim::deadline` among the arguments) applies
+    /// as to `call`. Any number may be in flight at once, on one connection or many:
+    ///
+    ///     auto a = p.async_call<int>("add", 1, 2);
+    ///     auto b = p.async_call<int>("add", 3, 4);
+    ///     int sum = a.get() + b.get();  // or: auto [x, y] = sim::when_all(std::move(a), ...)
+    template <class R = value, class... Args>
+    future<R> async_call(std::string_view name, Args&&... args) const {
+        return start<R>(join(name), collect(std::forward<Args>(args)...));
+    }
+    /// As `async_call`, for the function this proxy names.
+    template <class R = value, class... Args>
+    future<R> async_invoke(Args&&... args) const {
+        return start<R>(path_, collect(std::forward<Args>(args)...));
     }
 
     /// Calls the function this proxy names.
@@ -116,6 +136,15 @@ class proxy {
         } else {
             return take_value<R>(std::move(v));
         }
+    }
+
+    template <class R>
+    future<R> start(std::string path, call_parts parts) const {
+        // The fiber owns copies of what it needs: the caller may drop the future and go.
+        return sim::async(
+            [self = *this, path = std::move(path), parts = std::move(parts)]() mutable -> R {
+                return convert<R>(self.send(path, std::move(parts)));
+            });
     }
 
     std::string join(std::string_view name) const;

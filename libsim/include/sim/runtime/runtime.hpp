@@ -203,6 +203,9 @@ class runtime {
     /// and no I/O completion waits to run: the moment the thread would otherwise block.
     /// Runtime thread only.
     void wait_idle();
+    /// Suspends the calling fiber until the runtime is asked to stop (true, at once if it was) or
+    /// until `until` (false). Runtime thread only (`std::logic_error` otherwise).
+    [[nodiscard]] bool wait_for_stop_request(std::chrono::steady_clock::time_point until);
     /// Fibers ready to run, the caller not counted. Runtime thread only.
     std::size_t ready_fibers() const noexcept;
 
