@@ -225,6 +225,33 @@ TEST_CASE("during step the simulator calls mosaik back over the same connection"
     });
 }
 
+TEST_CASE("extra methods bind mosaik's arguments to their C++ signatures", "[mosaik]") {
+    sim::runtime rt;
+    rt.run([] {
+        master m(SIM_MOSAIK_TEST_SIM_EXE);
+        value meta =
+            m.send(call("init", {value("T-0")}, map{{value("time_resolution"), value(1.0)}}));
+        CHECK(meta["extra_methods"] ==
+              from_json(R"(["echo", "progress", "scaled", "count_arguments"])"));
+        CHECK(m.send(call("scaled", {value(1.5)})) == value(3.0));
+        CHECK(m.send(call("scaled", {value(1.5)}, map{{value("factor"), value(4)}})) == value(6.0));
+        CHECK(sim_test::remote_message([&] { m.send(call("scaled")); }) ==
+              "TypeError: scaled() missing 1 required positional argument: 'x'");
+        CHECK(sim_test::remote_message([&] {
+                  m.send(call("scaled", {value(1), value(2), value(3)}));
+              }) == "TypeError: scaled() takes 2 positional arguments but 3 were given");
+        CHECK(sim_test::remote_message([&] {
+                  m.send(call("scaled", {value("many")}));
+              }).starts_with("TypeError: scaled() argument 'x': "));
+        CHECK(sim_test::remote_message([&] {
+                  m.send(call("echo", {value(1)}, map{{value("y"), value(2)}}));
+              }) == "TypeError: echo() got an unexpected keyword argument 'y'");
+        CHECK(m.send(call("count_arguments", {value(1), value(2)}, map{{value("k"), value(3)}})) ==
+              value(3));
+        CHECK(m.stop() == 0);
+    });
+}
+
 TEST_CASE("split and coalesced frames, non-ASCII text and a 300 KB frame", "[mosaik]") {
     sim::runtime rt;
     rt.run([] {
@@ -333,7 +360,7 @@ TEST_CASE("a simulator that crashes mid-step gives the master a clear error", "[
 
 TEST_CASE("the command line is mosaik's", "[mosaik]") {
     sim_test::child_process help({SIM_EXAMPLE_SIM_EXE, "--help"});
-    CHECK(help.read_line().find("a mosaik simulator") != std::string::npos);
+    CHECK(help.read_line().find("mosaik's ExampleSim") != std::string::npos);  // main's description
     CHECK(help.wait() == 0);
     sim_test::child_process bad({SIM_EXAMPLE_SIM_EXE, "nocolon"});
     CHECK(bad.wait() == 2);

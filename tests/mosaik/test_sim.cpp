@@ -4,7 +4,8 @@
 //   crash_at: T          the process aborts inside step(T)
 //   call_back: true      step calls mosaik back (get_progress, get_related_entities, set_event)
 // Model "Echo" (event-based): attrs in, out; `out` is what `in` last received, summed.
-// Extra method `echo(x)` returns x; `progress()` returns what get_progress answered last.
+// Extra methods: `echo(x)` returns x; `progress()` what get_progress answered last;
+// `scaled(x, factor=2.0)` x * factor (typed); `count_arguments(*args, **kwargs)` how many came.
 
 #include <cstdlib>
 #include <map>
@@ -17,12 +18,16 @@ namespace {
 class test_sim : public sim::mosaik::simulator {
   public:
     test_sim() {
-        extra_method("echo", [](const sim::array& args, const sim::map&) {
-            return args.empty() ? sim::value() : args[0];
+        extra_method(
+            "echo", [](sim::value x) { return x; }, sim::arg("x"));
+        extra_method("progress", [this] { return progress_; });
+        extra_method("scaled", &test_sim::scaled, this, sim::arg("x"), sim::arg("factor") = 2.0);
+        extra_method_raw("count_arguments", [](const sim::array& args, const sim::map& kwargs) {
+            return sim::value(static_cast<std::int64_t>(args.size() + kwargs.size()));
         });
-        extra_method("progress",
-                     [this](const sim::array&, const sim::map&) { return sim::value(progress_); });
     }
+
+    double scaled(double x, double factor) const { return x * factor; }
 
     sim::mosaik::meta meta() const override {
         sim::mosaik::meta m;

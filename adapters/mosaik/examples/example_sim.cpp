@@ -83,5 +83,6 @@ class example_sim : public sim::mosaik::simulator {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return sim::mosaik::main<example_sim>(argc, argv);
+    return sim::mosaik::main<example_sim>(argc, argv,
+                                          "mosaik's ExampleSim (ExampleModel: val grows by delta)");
 }

@@ -89,8 +89,11 @@ value entity::to_value() const {
 
 void simulator::init(const std::string&, double, const map&) {}
 
-void simulator::extra_method(std::string name, std::function<value(const array&, const map&)> f) {
-    extras_.insert_or_assign(std::move(name), std::move(f));
+void simulator::extra_method_raw(std::string name,
+                                 std::function<value(const array&, const map&)> f) {
+    extras_.expose_raw(
+        name, [f = std::move(f)](rpc::call_arguments call) { return f(call.args, call.kwargs); });
+    extra_names_.push_back(std::move(name));
 }
 
 // ---- one connection to mosaik
@@ -105,7 +108,7 @@ class session {
     value call(std::string_view name, array args);
 
   private:
-    value dispatch(const std::string& name, const array& args, const map& kwargs);
+    value dispatch(const std::string& name, array& args, map& kwargs);
     value do_init(const array& args, const map& kwargs);
     value do_create(const array& args, const map& kwargs);
     value do_step(const array& args);
@@ -189,9 +192,7 @@ value session::do_init(const array& args, const map& kwargs) {
     }
     sim_.init(sim_.sid_, resolution, params);
     meta_ = sim_.meta();
-    meta_.extra_methods.clear();
-    for (const auto& [name, f] : sim_.extras_)
-        meta_.extra_methods.push_back(name);
+    meta_.extra_methods = sim_.extra_names_;
     initialized_ = true;
     return meta_.to_value();
 }
@@ -322,7 +323,7 @@ value session::do_get_data(const array& args) {
 // closes the connection instead of answering, a failure is `[type, message, traceback]` rather
 // than a traceback's text, and which calls are allowed depends on the session's state (init
 // first; step only between setup_done and stop). A router answers every call it resolves.
-value session::dispatch(const std::string& name, const array& args, const map& kwargs) {
+value session::dispatch(const std::string& name, array& args, map& kwargs) {
     if (name == "init") return do_init(args, kwargs);
     if (!initialized_) throw failure("RuntimeError", name + ": init has not been called");
     if (name == "create") return do_create(args, kwargs);
@@ -332,8 +333,10 @@ value session::dispatch(const std::string& name, const array& args, const map& k
     }
     if (name == "step") return do_step(args);
     if (name == "get_data") return do_get_data(args);
-    if (auto it = sim_.extras_.find(name); it != sim_.extras_.end())
-        return it->second(args, kwargs);
+    if (sim_.extras_.contains(name)) {
+        // The router binds the arguments to the declared parameters (a TypeError otherwise).
+        return (*sim_.extras_.resolve(name).function)({args, kwargs});
+    }
     throw failure("AttributeError", fmt::format("{} has no method \"{}\"",
                                                 sim_.sid_.empty() ? "simulator" : sim_.sid_, name));
 }
@@ -349,13 +352,14 @@ int session::loop() {
             return 1;
         }
         request& req = *got;
-        const std::optional<rpc::request_view> c = rpc::as_request(req.content());
-        if (!c) {
+        if (!rpc::as_request(req.content())) {
             req.fail_with(value(
                 array{value("TypeError"), value("expected [name, [args], {kwargs}]"), value("")}));
             continue;
         }
-        const std::string name = c->path;
+        // Mutable: extra methods take their arguments from the request.
+        const rpc::request_ref c = rpc::parse_request(req.content());
+        const std::string name = c.path;
         if (name == "stop") {
             // mosaik waits for no answer: finish, close, exit.
             req.no_reply();
@@ -368,7 +372,7 @@ int session::loop() {
             return 0;
         }
         try {
-            req.reply(dispatch(name, c->args, c->kwargs));
+            req.reply(dispatch(name, c.args, c.kwargs));
         } catch (const std::exception& e) {
             if (name == "init") {
                 // mosaik expects a failed init to close the connection, not to answer.

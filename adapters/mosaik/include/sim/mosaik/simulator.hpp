@@ -5,15 +5,25 @@
 /// `[type, id, content]`, as aiomas) and checks what mosaik sends against the meta.
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <sim/codec/value.hpp>
 #include <sim/core/error.hpp>
+#include <sim/rpc/router.hpp>
+
+namespace sim {
+/// A parameter's name (and default) for extra methods, as agents and routers name them.
+using rpc::arg;
+}  // namespace sim
 
 namespace sim::mosaik {
 
@@ -116,8 +126,27 @@ class simulator {
     virtual void finalize() {}
 
   protected:
-    /// Registers an extra method mosaik may call during setup (`meta.extra_methods`).
-    void extra_method(std::string name, std::function<value(const array&, const map&)> f);
+    /// Registers an extra method mosaik may call during setup (`meta.extra_methods`), with its
+    /// C++ signature as RPC handlers have one (`rpc::router::expose`): arguments convert to the
+    /// declared parameters, `sim::arg(...)` specs name them for keywords and give defaults, and
+    /// a wrong argument count, name or type is answered with a TypeError failure before any of
+    /// the simulator's code runs:
+    ///
+    ///     extra_method("scale", [this](double k) { factor_ = k; }, sim::arg("factor"));
+    template <class F, class... Args>
+    void extra_method(std::string name, F&& f, Args&&... params) {
+        extras_.expose(name, std::forward<F>(f), std::forward<Args>(params)...);
+        extra_names_.push_back(std::move(name));
+    }
+    /// Registers a member function of the derived simulator as an extra method.
+    template <class T, class M, class... Args>
+    requires std::is_member_function_pointer_v<M>
+    void extra_method(std::string name, M member, T* self, Args&&... params) {
+        extras_.expose(name, member, self, std::forward<Args>(params)...);
+        extra_names_.push_back(std::move(name));
+    }
+    /// Registers an extra method that takes mosaik's arguments as they came.
+    void extra_method_raw(std::string name, std::function<value(const array&, const map&)> f);
     /// mosaik, for calls back during `step`.
     mosaik::remote& mosaik() noexcept { return remote_; }
     /// This simulator's id (`init`'s `sid`).
@@ -125,7 +154,8 @@ class simulator {
 
   private:
     friend class session;
-    std::map<std::string, std::function<value(const array&, const map&)>, std::less<>> extras_;
+    rpc::router extras_;
+    std::vector<std::string> extra_names_;  // in the order registered, for meta
     mosaik::remote remote_;
     std::string sid_;
 };
@@ -146,12 +176,13 @@ std::optional<options> parse_command_line(int argc, char** argv, const std::stri
 /// status: 0 after `stop`, 1 if mosaik went away or init failed.
 int serve(simulator& sim, const options& opts);
 
-/// A whole `main`: parses the command line, makes `T()` and serves.
+/// A whole `main`: parses the command line (`description` is what `--help` says the program
+/// is), makes `T()` and serves.
 template <class T>
-int main(int argc, char** argv) {
+int main(int argc, char** argv, const std::string& description = "a mosaik simulator") {
     std::optional<options> opts;
     try {
-        opts = parse_command_line(argc, argv, "a mosaik simulator");
+        opts = parse_command_line(argc, argv, description);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
         return 2;
