@@ -5,6 +5,7 @@
 #include <sim/clock/real_clock.hpp>
 #include <sim/clock/utc_time.hpp>
 #include <sim/clock/virtual_clock.hpp>
+#include <sim/codec/json_codec.hpp>
 #include <sim/core/error.hpp>
 #include <sim/runtime/runtime.hpp>
 
@@ -33,6 +34,31 @@ TEST_CASE("dates read and write as arrow does", "[clock][date]") {
         CAPTURE(bad);
         CHECK_THROWS_AS(sim::utc_time::parse(bad), std::invalid_argument);
     }
+}
+
+TEST_CASE("a date keeps the UTC offset it came with, as arrow does", "[clock][date]") {
+    auto d = sim::utc_time::parse("2016-01-01T01:00:00+01:00");
+    CHECK(d.to_string() == "2016-01-01T01:00:00+01:00");
+    CHECK(d.utc_offset() == std::chrono::minutes(60));
+    CHECK(d == sim::utc_time::parse("2016-01-01T00:00:00+00:00"));  // the same instant
+    CHECK(d.to_utc().to_string() == "2016-01-01T00:00:00+00:00");
+    CHECK(d.plus_seconds(3600.5).to_string() == "2016-01-01T02:00:00.500000+01:00");
+    CHECK(sim::utc_time::parse("2016-01-01T07:00:00-05:30").to_string() ==
+          "2016-01-01T07:00:00-05:30");
+    CHECK(sim::utc_time::parse("2015-12-31T23:30:00-01:00").to_utc().to_string() ==
+          "2016-01-01T00:30:00+00:00");
+    CHECK(sim::utc_time::parse("2016-01-01T12:30:00Z").to_string() == "2016-01-01T12:30:00+00:00");
+    CHECK_THROWS_AS(sim::utc_time::parse("2016-01-01T00:00:00+24:00"), std::invalid_argument);
+    CHECK_THROWS_AS(sim::utc_time({}, std::chrono::hours(-24)), std::invalid_argument);
+
+    // Through a codec, as a date from a Python peer arrives and goes back.
+    sim::codec_options o;
+    o.serializers.add(sim::utc_time::date_serializer());
+    sim::json_codec json(o);
+    const std::string wire = R"({"__type__": [0, "2016-01-01T01:00:00+01:00"]})";
+    sim::value date = json.decode(wire);
+    CHECK(date.as<sim::utc_time>() == d);
+    CHECK(std::string(json.encode(date).view()) == wire);
 }
 
 TEST_CASE("virtual time moves only when set, strictly forward", "[clock][virtual]") {

@@ -203,6 +203,19 @@ TEST_CASE("sim-call reads arguments as JSON values, bare words as strings", "[si
     CHECK(r.out == "[]\n");
 }
 
+TEST_CASE("sim-call prints integers beyond 64 bits as plain JSON numbers", "[sim-call]") {
+    rpc_server server;
+    // Over JSON the echo server gets and returns Python-sized integers.
+    auto r =
+        sim_call({server.url(), "echo", "18446744073709551616", "-9223372036854775809",
+                  "{\"$bigint\": \"123456789012345678901234567890\"}", "{\"$float\": \"inf\"}"});
+    CHECK(r.status == 0);
+    // The other markers stay: plain JSON has no infinity.
+    CHECK(r.out ==
+          "[18446744073709551616, -9223372036854775809, 123456789012345678901234567890, "
+          "{\"$float\": \"inf\"}]\n");
+}
+
 TEST_CASE("sim-call passes keyword arguments, split at the first '='", "[sim-call]") {
     rpc_server server;
     auto r = sim_call({server.url(), "kwargs", "--kw", "a=1", "--kw", "b=x=y", "--kw", "c=-3",

@@ -159,8 +159,9 @@ const char* const footer =
     "  {\"$bytes\": \"00ff\"} (msgpack codecs only), {\"$float\": \"nan\"|\"inf\"|\"-inf\"},\n"
     "  {\"$bigint\": \"<digits>\"} and maps with non-string keys {\"$map\": [[1, 2]]}.\n"
     "  An ARG that starts with -- goes after a lone --: sim-call ADDR echo -- --not-an-option.\n"
-    "Output: the result in the same notation, one line; custom types print as their raw\n"
-    "  envelope {\"__type__\": [...]}.\n"
+    "Output: the result in the same notation, one line, except that integers beyond 64 bits\n"
+    "  print as plain JSON numbers (18446744073709551616), as Python's json writes them; custom\n"
+    "  types print as their raw envelope {\"__type__\": [...]}.\n"
     "Load generator: with --repeat N (N > 1) K fibers (--concurrency) make N calls over one\n"
     "  connection; the first call's result is printed (unless --quiet), then one line:\n"
     "  calls: N  errors: E  wall: W s  calls/s: R  latency us: p50 A  p90 B  p99 C  max D\n"
@@ -381,7 +382,7 @@ std::string summary(run_report& r) {
 bool print_result(const sim::value& v) {
     std::string text;
     try {
-        text = sim::to_logical_json(v);
+        text = sim::to_logical_json(v, {.big_integers_as_numbers = true});
     } catch (const std::exception& e) {
         std::cerr << "sim-call: cannot print the result: " << one_line(e.what()) << '\n';
         return false;

@@ -85,15 +85,23 @@ utc_time utc_time::parse(std::string_view text) {
     year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
     if (!ymd.ok()) invalid(text, "no such day");
     if (h > 23 || mi > 59 || s > 59) invalid(text, "no such time of day");
+    if (offset <= -hours(24) || offset >= hours(24)) invalid(text, "an offset of a day or more");
     auto tp = sys_days(ymd) + hours(h) + minutes(mi) + seconds(s) + microseconds(micros) - offset;
-    return utc_time(time_point_cast<duration>(tp));
+    return utc_time(time_point_cast<duration>(tp), offset);
+}
+
+utc_time::utc_time(time_point tp, std::chrono::minutes offset) : tp_(tp), offset_(offset) {
+    if (offset <= -std::chrono::hours(24) || offset >= std::chrono::hours(24))
+        throw std::invalid_argument("a UTC offset must be less than a day");
 }
 
 std::string utc_time::to_string() const {
     using namespace std::chrono;
-    auto day_start = floor<days>(tp_);
+    // The wall-clock time at the offset, then the offset: arrow's (and isoformat's) form.
+    const time_point local = tp_ + offset_;
+    auto day_start = floor<days>(local);
     year_month_day ymd(day_start);
-    hh_mm_ss<duration> hms(tp_ - day_start);
+    hh_mm_ss<duration> hms(local - day_start);
     char buf[64];
     int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
                           static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
@@ -105,12 +113,18 @@ std::string utc_time::to_string() const {
         std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(us));
         out += buf;
     }
-    out += "+00:00";
+    const auto off = offset_.count();
+    const auto abs_off = off < 0 ? -off : off;
+    std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+',
+                  static_cast<long long>(abs_off / 60), static_cast<long long>(abs_off % 60));
+    out += buf;
     return out;
 }
 
 utc_time utc_time::plus_seconds(double seconds) const noexcept {
-    return utc_time(tp_ + duration(static_cast<std::int64_t>(std::llround(seconds * 1e6))));
+    utc_time later = *this;
+    later.tp_ += duration(static_cast<std::int64_t>(std::llround(seconds * 1e6)));
+    return later;
 }
 
 double utc_time::seconds_since(utc_time other) const noexcept {

@@ -46,11 +46,13 @@ value marker(std::string_view name, value v) {
 
 }  // namespace
 
-value to_logical(const value& v) {
+value to_logical(const value& v, const logical_options& o) {
     switch (v.kind()) {
         case value_kind::bytes:
             return marker("$bytes", to_hex(*v.get_if<bytes>()));
         case value_kind::big_integer:
+            // JSON itself holds any integer; the marker shows that the wire type was a big one.
+            if (o.big_integers_as_numbers) return v;
             return marker("$bigint", v.get_if<big_integer>()->str());
         case value_kind::float64: {
             double d = *v.get_if<double>();
@@ -62,7 +64,7 @@ value to_logical(const value& v) {
             array out;
             out.reserve(v.size());
             for (const auto& x : *v.get_if<array>())
-                out.push_back(to_logical(x));
+                out.push_back(to_logical(x, o));
             return value(std::move(out));
         }
         case value_kind::map: {
@@ -74,13 +76,13 @@ value to_logical(const value& v) {
                 map out;
                 out.reserve(m.size());
                 for (const auto& [k, x] : m)
-                    out.insert_or_assign(k, to_logical(x));
+                    out.insert_or_assign(k, to_logical(x, o));
                 return value(std::move(out));
             }
             array pairs;
             pairs.reserve(m.size());
             for (const auto& [k, x] : m)
-                pairs.push_back(array{to_logical(k), to_logical(x)});
+                pairs.push_back(array{to_logical(k, o), to_logical(x, o)});
             return marker("$map", std::move(pairs));
         }
         case value_kind::object:
@@ -163,9 +165,9 @@ codec_options notation_options() {
 
 }  // namespace
 
-std::string to_logical_json(const value& v) {
+std::string to_logical_json(const value& v, const logical_options& o) {
     json_codec json(notation_options());
-    return std::string(json.encode(to_logical(v)).view());
+    return std::string(json.encode(to_logical(v, o)).view());
 }
 
 value from_logical_json(std::string_view text) {

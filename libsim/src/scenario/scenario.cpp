@@ -542,7 +542,7 @@ class scenario_reader {
         s_.clock.realtime = clock["mode"].Scalar() == "realtime";
         if (clock["start"]) {
             try {
-                s_.clock.start = utc_time::parse(clock["start"].Scalar()).to_string();
+                s_.clock.start = utc_time::parse(clock["start"].Scalar()).to_utc().to_string();
             } catch (const std::exception& e) {
                 problem(
                     clock["start"], "clock.start",
