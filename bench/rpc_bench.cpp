@@ -73,10 +73,10 @@ using sim::bench::measure_ns_per_op;
 using sim::bench::run_op;
 using sim::bench::temp_dir;
 using sim::bench::time_in_flight;
-using sim::bench::warm_up_round_trips;
 using sim::bench::time_round_trips;
 using sim::bench::transport;
 using sim::bench::transport_name;
+using sim::bench::warm_up_round_trips;
 using sim::bench::with_codec;
 
 constexpr std::string_view one_thread_label = "one thread: both ends";

@@ -294,9 +294,11 @@ TEST_CASE("run serves until a manager's stop, and the manager spawns registered 
         sim::runtime peer({.name = "peer"});
         peer.start();
         CHECK(peer.invoke([&] {
-                      return sim::rpc::open_connection(c.local_address()).remote().call(
-                          "agents/0/stop");
-                  }).is_nil());
+                      return sim::rpc::open_connection(c.local_address())
+                          .remote()
+                          .call("agents/0/stop");
+                  })
+                  .is_nil());
         peer.stop();
         peer.join();
         REQUIRE(sim_test::eventually([&] { return ran; }));
