@@ -18,6 +18,7 @@ SIM_PACKAGES=(
   libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libvalijson-dev libssl-dev openssl
   catch2 libbenchmark-dev
   clang libclang-rt-14-dev clang-format-14 universal-ctags
+  python3
 )
 
 sim_install_deps() {

@@ -252,6 +252,51 @@ TEST_CASE("extra methods bind mosaik's arguments to their C++ signatures", "[mos
     });
 }
 
+TEST_CASE("a Python simulator with the standard library only answers the same protocol",
+          "[mosaik][python]") {
+    sim::runtime rt;
+    rt.run([] {
+        {
+            master m(SIM_PYTHON, {SIM_GENERIC_SIM_PY});
+            value meta = m.send(
+                call("init", {value("A")},
+                     map{{value("time_resolution"), value(1.0)}, {value("step_size"), value(2)}}));
+            CHECK(meta["type"] == value("time-based"));
+            CHECK(meta["models"]["A"]["attrs"] ==
+                  from_json(R"(["val_in", "trigger_in", "val_out", "never_out"])"));
+            CHECK(m.send(call("create", {value(2), value("A")})) ==
+                  from_json(R"([{"eid": "0", "type": "A", "extra_info": null},
+                               {"eid": "1", "type": "A", "extra_info": null}])"));
+            CHECK(m.send(call("setup_done")).is_nil());
+            CHECK(m.send(call("step", {value(0), from_json(R"({"0": {"val_in": {"B.0": 3}}})"),
+                                       value(9)})) == value(2));
+            CHECK(m.send(call("get_data", {from_json(R"({"0": ["val_out"]})")})) ==
+                  from_json(R"({"0": {"val_out": 0}, "1": {"val_out": 0}})"));
+            CHECK(m.send(call("method_a", {value(7)})) == value("method_a(7)"));
+            CHECK(sim_test::remote_message([&] { m.send(call("nope")); }) ==
+                  "AttributeError: no method nope");
+            CHECK(m.stop() == 0);
+        }
+        {
+            // Event-based, with a self-step and an output at a later time.
+            master m(SIM_PYTHON, {SIM_GENERIC_SIM_PY});
+            value meta = m.send(call("init", {value("B")},
+                                     map{{value("step_type"), value("event-based")},
+                                         {value("self_steps"), from_json(R"({"0": 3})")},
+                                         {value("output_timing"), from_json(R"({"0": 1})")}}));
+            CHECK(meta["type"] == value("event-based"));
+            m.send(call("create", {value(1), value("A")}));
+            CHECK(m.send(call("step", {value(0), value(map{}), value(5)})) == value(3));
+            CHECK(m.send(call("get_data", {from_json(R"({"0": ["val_out"]})")})) ==
+                  from_json(R"({"time": 1, "0": {"val_out": 0}})"));
+            CHECK(m.send(call("step", {value(3), value(map{}), value(5)})).is_nil());
+            CHECK(m.send(call("get_data", {from_json(R"({"0": ["val_out"]})")})) ==
+                  from_json(R"({})"));
+            CHECK(m.stop() == 0);
+        }
+    });
+}
+
 TEST_CASE("split and coalesced frames, non-ASCII text and a 300 KB frame", "[mosaik]") {
     sim::runtime rt;
     rt.run([] {
