@@ -1,0 +1,123 @@
+#pragma once
+/// A mosaik world run by libsim: simulators started, entities created and connected as mosaik's
+/// World API does it, then stepped with mosaik 3.3's semantics (mosaik-scheduler.md §2-§7) and
+/// recorded as an execution graph (§9).
+///
+/// This first version runs the simulators one step at a time, in this thread, through the
+/// `coupled_simulator` interface (values as mosaik's JSON has them), which in-process simulators
+/// implement directly. Steps are atomic, as with in-process mosaik; the waits of §4 order them,
+/// and among simulators that may step, the earliest time (then the earliest started) goes first.
+/// It does not yet serve asynchronous requests, real time or set_data; see docs/cosim.md when it
+/// does.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sim/codec/value.hpp>
+#include <sim/mosaik/attribute_classes.hpp>
+#include <sim/mosaik/dataflow.hpp>
+#include <sim/mosaik/tiered_time.hpp>
+
+namespace sim::mosaik {
+
+/// What a master calls on a simulator, in mosaik's terms and JSON values. A call's failure is an
+/// exception (`sim::remote_error` for a simulator's failure reply).
+class coupled_simulator {
+  public:
+    virtual ~coupled_simulator() = default;
+    /// Returns the meta.
+    virtual value init(const std::string& sid, double time_resolution, const map& params) = 0;
+    /// Returns the list of entities made.
+    virtual value create(std::int64_t num, const std::string& model, const map& params) = 0;
+    virtual void setup_done() = 0;
+    /// Returns the next step's time, or nil.
+    virtual value step(std::int64_t time, const value& inputs, std::int64_t max_advance) = 0;
+    virtual value get_data(const value& outputs) = 0;
+    virtual void stop() = 0;
+};
+
+/// `World.run`'s arguments and `World`'s options.
+struct world_options {
+    std::int64_t until = 0;  ///< exclusive, in steps
+    double time_resolution = 1.0;
+    bool lazy_stepping = true;
+    std::int64_t max_loop_iterations = 100;
+};
+
+/// `world.connect`'s keyword arguments.
+struct connect_options {
+    std::int64_t time_shifted = 0;
+    bool weak = false;
+    /// `{src_attr: value}`: what the destination sees before the source's first output.
+    map initial_data;
+};
+
+/// One step call, as the execution graph records it.
+struct step_record {
+    std::string sid;
+    tiered_time time;
+    value inputs;
+    std::int64_t max_advance = 0;
+    value next_step;
+    std::size_t seq = 0;
+
+    /// `A~0`, `Loop~1:2`.
+    std::string id() const;
+};
+
+/// The run's execution graph (mosaik-scheduler.md §9).
+struct execution_graph {
+    std::vector<step_record> nodes;
+    std::vector<std::pair<std::string, std::string>> edges;
+
+    /// The JSON form: `{"format": "mosaik-execution-graph", "version": 1, "nodes": [...],
+    /// "edges": [...]}`.
+    value to_value() const;
+};
+
+class world {
+  public:
+    explicit world(world_options options);
+    ~world();
+    world(const world&) = delete;
+    world& operator=(const world&) = delete;
+
+    /// `world.start`: initialises `simulator` as `sid` in the given nested groups (outermost
+    /// first) and checks its meta. Throws `std::invalid_argument` saying what is wrong.
+    void start(const std::string& sid, std::unique_ptr<coupled_simulator> simulator,
+               const map& params = {}, std::vector<std::string> groups = {});
+    /// `model.create(num, **params)`: returns the full ids (`sid.eid`) of the entities made.
+    std::vector<std::string> create(const std::string& sid, std::int64_t num,
+                                    const std::string& model, const map& params = {});
+    /// `world.connect(src, dest, *attrs, ...)` for full entity ids and `[src, dest]` pairs.
+    void connect(const std::string& src, const std::string& dest,
+                 const std::vector<std::pair<std::string, std::string>>& attrs,
+                 const connect_options& options = {});
+    /// `world.set_initial_event(sid, time)`: replaces the simulator's scheduled steps.
+    void set_initial_event(const std::string& sid, std::int64_t time = 0);
+
+    /// Checks the dataflow for cycles of no delay, calls setup_done, runs until `until` and
+    /// stops every simulator. Throws `std::runtime_error` (a SimulationError) naming the
+    /// simulator, its call and time when a run cannot go on; the simulators are stopped then
+    /// too.
+    execution_graph run();
+
+  private:
+    struct sim_state;
+    struct run_state;
+    sim_state& find(const std::string& sid);
+    std::pair<sim_state*, std::string> entity(const std::string& full_id);
+
+    world_options options_;
+    std::vector<std::unique_ptr<sim_state>> sims_;
+    bool ran_ = false;
+};
+
+}  // namespace sim::mosaik

@@ -1,0 +1,192 @@
+#include <sim/mosaik/world.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "world_state.hpp"
+
+namespace sim::mosaik {
+
+namespace {
+
+const std::set<std::string>& api_names() {
+    static const std::set<std::string> names{"init",     "create",   "setup_done", "step",
+                                             "get_data", "finalize", "stop"};
+    return names;
+}
+
+sim_type type_of(const value& meta, const std::string& sid) {
+    const value* t = meta.is_map() ? meta.as_map().find(value("type")) : nullptr;
+    if (t != nullptr && t->is_string()) {
+        if (t->as_string() == "time-based") return sim_type::time_based;
+        if (t->as_string() == "event-based") return sim_type::event_based;
+        if (t->as_string() == "hybrid") return sim_type::hybrid;
+    }
+    throw std::invalid_argument(fmt::format(
+        "simulator {}: its meta needs a type of time-based, event-based or hybrid", sid));
+}
+
+}  // namespace
+
+std::string step_record::id() const {
+    return sid + "~" + time.to_string();
+}
+
+value execution_graph::to_value() const {
+    array ns;
+    for (const auto& n : nodes) {
+        array tiers;
+        for (auto t : n.time.tiers())
+            tiers.push_back(value(t));
+        ns.push_back(value(map{{value("sid"), value(n.sid)},
+                               {value("time"), value(std::move(tiers))},
+                               {value("inputs"), n.inputs},
+                               {value("max_advance"), value(n.max_advance)},
+                               {value("next_step"), n.next_step},
+                               {value("seq"), value(static_cast<std::int64_t>(n.seq))}}));
+    }
+    array es;
+    for (const auto& [from, to] : edges)
+        es.push_back(value(array{value(from), value(to)}));
+    return value(map{{value("format"), value("mosaik-execution-graph")},
+                     {value("version"), value(1)},
+                     {value("nodes"), value(std::move(ns))},
+                     {value("edges"), value(std::move(es))}});
+}
+
+world::world(world_options options) : options_(options) {}
+world::~world() = default;
+
+world::sim_state& world::find(const std::string& sid) {
+    for (auto& s : sims_) {
+        if (s->sid == sid) return *s;
+    }
+    throw std::invalid_argument("no simulator \"" + sid + "\"");
+}
+
+std::pair<world::sim_state*, std::string> world::entity(const std::string& full_id) {
+    const auto dot = full_id.find('.');
+    if (dot == std::string::npos)
+        throw std::invalid_argument("\"" + full_id + "\" is not a full entity id (SID.EID)");
+    sim_state& s = find(full_id.substr(0, dot));
+    std::string eid = full_id.substr(dot + 1);
+    if (!s.entity_model.contains(eid))
+        throw std::invalid_argument("simulator " + s.sid + " has no entity \"" + eid + "\"");
+    return {&s, eid};
+}
+
+void world::start(const std::string& sid, std::unique_ptr<coupled_simulator> simulator,
+                  const map& params, std::vector<std::string> groups) {
+    for (const auto& s : sims_) {
+        if (s->sid == sid) throw std::invalid_argument("two simulators are named \"" + sid + "\"");
+    }
+    auto s = std::make_unique<sim_state>();
+    s->sid = sid;
+    s->index = sims_.size();
+    s->groups = std::move(groups);
+    value meta = simulator->init(sid, options_.time_resolution, params);
+    s->sim = std::move(simulator);
+    s->type = type_of(meta, sid);
+    const value* models = meta.as_map().find(value("models"));
+    if (models == nullptr || !models->is_map())
+        throw std::invalid_argument("simulator " + sid + ": its meta has no models");
+    for (const auto& [name, description] : models->as_map()) {
+        if (api_names().contains(name.as_string())) {
+            throw std::invalid_argument(
+                fmt::format("simulator {}: a model may not be named \"{}\", a name of the API", sid,
+                            name.as_string()));
+        }
+        try {
+            s->models.emplace(
+                name.as_string(),
+                classify_attributes(model_description::from_value(description), s->type));
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(
+                fmt::format("simulator {}, model {}: {}", sid, name.as_string(), e.what()));
+        }
+    }
+    if (s->type != sim_type::event_based)
+        s->next_steps.insert(tiered_time::from_world_time(0, s->depth()));
+    sims_.push_back(std::move(s));
+}
+
+std::vector<std::string> world::create(const std::string& sid, std::int64_t num,
+                                       const std::string& model, const map& params) {
+    sim_state& s = find(sid);
+    if (!s.models.contains(model))
+        throw std::invalid_argument("simulator " + sid + " has no model \"" + model + "\"");
+    value made = s.sim->create(num, model, params);
+    if (!made.is_array() || static_cast<std::int64_t>(made.as_array().size()) != num) {
+        throw std::invalid_argument(fmt::format(
+            "simulator {}: create({}, {}) did not make {} entities", sid, num, model, num));
+    }
+    std::vector<std::string> ids;
+    for (const auto& e : made.as_array()) {
+        const std::string eid = e["eid"].as_string();
+        const std::string type = e["type"].as_string();
+        if (type != model || s.entity_model.contains(eid)) {
+            throw std::invalid_argument(
+                fmt::format("simulator {}: create made \"{}\" of model {} (wanted a new {})", sid,
+                            eid, type, model));
+        }
+        s.entity_model.emplace(eid, type);
+        ids.push_back(s.full_id(eid));
+    }
+    return ids;
+}
+
+void world::connect(const std::string& src, const std::string& dest,
+                    const std::vector<std::pair<std::string, std::string>>& attrs,
+                    const connect_options& o) {
+    auto [from, src_eid] = entity(src);
+    auto [to, dest_eid] = entity(dest);
+    const attribute_classes& out = from->models.at(from->entity_model.at(src_eid));
+    const attribute_classes& in = to->models.at(to->entity_model.at(dest_eid));
+    const tiered_interval delay =
+        connect_interval(from->groups, to->groups, o.time_shifted, o.weak);
+    for (const auto& [src_attr, dest_attr] : attrs) {
+        if (!out.outputs().contains(src_attr))
+            throw std::invalid_argument(src + " has no output \"" + src_attr + "\"");
+        if (!in.inputs().contains(dest_attr))
+            throw std::invalid_argument(dest + " has no input \"" + dest_attr + "\"");
+        const value* initial = o.initial_data.find(value(src_attr));
+        const bool dest_triggers = in.trigger_inputs.contains(dest_attr);
+        if ((o.weak || o.time_shifted > 0) && !dest_triggers && initial == nullptr) {
+            throw std::invalid_argument(fmt::format(
+                "{}.{} -> {}.{}: a weak or time-shifted connection into a non-trigger input needs "
+                "initial_data for {}",
+                src, src_attr, dest, dest_attr, src_attr));
+        }
+        to->input_delays[from->index].offer(delay, {from->index, to->index});
+        from->successors.insert_or_assign(to->index,
+                                          connect_interval(from->groups, to->groups, 0, false));
+        from->output_request[src_eid].insert(src_attr);
+        if (out.persistent_outputs.contains(src_attr)) {
+            to->pulled_inputs.push_back(
+                {from->index, o.time_shifted, src_eid, src_attr, dest_eid, dest_attr});
+            if (initial != nullptr) {
+                value& cached = from->outputs[-o.time_shifted];
+                if (!cached.is_map()) cached = value(map{});
+                map& data = cached.as_map();
+                slot_of(data, src_eid, src_attr) = *initial;
+            }
+        } else {
+            from->output_to_push[{src_eid, src_attr}].push_back(
+                {to->index, o.time_shifted, dest_eid, dest_attr});
+            if (initial != nullptr)
+                slot_of(to->persistent_inputs, dest_eid, dest_attr)
+                    .as_map()
+                    .insert_or_assign(value(from->full_id(src_eid)), *initial);
+        }
+        if (dest_triggers) from->triggers[{src_eid, src_attr}].emplace_back(to->index, delay);
+    }
+}
+
+void world::set_initial_event(const std::string& sid, std::int64_t time) {
+    sim_state& s = find(sid);
+    s.next_steps = {tiered_time::from_world_time(time, s.depth())};
+}
+
+}  // namespace sim::mosaik

@@ -1,0 +1,335 @@
+// world::run: the scheduler (mosaik-scheduler.md §4-§6) over the world world.cpp set up.
+
+#include <algorithm>
+#include <iterator>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <sim/codec/value.hpp>
+#include <sim/mosaik/world.hpp>
+
+#include "world_state.hpp"
+
+namespace sim::mosaik {
+
+namespace {
+
+[[noreturn]] void simulation_error(const std::string& what) {
+    throw std::runtime_error(what);
+}
+
+}  // namespace
+
+struct world::run_state {
+    world& w;
+    std::int64_t until;
+    execution_graph graph;
+    std::uint64_t pushes = 0;
+
+    sim_state& at(std::size_t i) { return *w.sims_[i]; }
+    tiered_time end_of(const sim_state& s) const {
+        return tiered_time::from_world_time(until, s.depth());
+    }
+
+    // Setup that needs the whole world: no cycle of zero delay, the triggering ancestors.
+    void prepare() {
+        std::vector<dataflow_edge> inputs;
+        std::vector<dataflow_edge> trigger_edges;
+        std::vector<std::string> names;
+        for (auto& s : w.sims_) {
+            names.push_back(s->sid);
+            for (auto& [provider, delays] : s->input_delays) {
+                for (const auto& e : delays.entries())
+                    inputs.push_back({provider, s->index, e.delay});
+            }
+            for (auto& [port, consumers] : s->triggers) {
+                for (auto& [consumer, delay] : consumers)
+                    trigger_edges.push_back({s->index, consumer, delay});
+            }
+        }
+        const auto cycle = zero_delay_cycle(w.sims_.size(), inputs);
+        if (!cycle.empty()) {
+            throw std::invalid_argument(
+                "the dataflow has a cycle without delay: " + describe_path(cycle, names) +
+                " (make one of its connections weak or time-shifted)");
+        }
+        const auto ancestors = path_delays(w.sims_.size(), trigger_edges);
+        for (std::size_t a = 0; a < ancestors.size(); ++a) {
+            for (std::size_t s = 0; s < ancestors[a].size(); ++s) {
+                if (ancestors[a][s]) at(s).triggering_ancestors.emplace_back(a, *ancestors[a][s]);
+            }
+        }
+    }
+
+    // The earliest anything can still happen at `s` (§4): its own next step, what its
+    // triggering ancestors' next steps can cause, or the end.
+    tiered_time progress_of(const sim_state& s) {
+        tiered_time p = end_of(s);
+        if (!s.next_steps.empty()) p = std::min(p, *s.next_steps.begin());
+        for (const auto& [a, delays] : s.triggering_ancestors) {
+            const sim_state& anc = at(a);
+            if (!anc.next_steps.empty()) p = std::min(p, delays.earliest(*anc.next_steps.begin()));
+        }
+        return p;
+    }
+
+    void advance_progress() {
+        for (auto& s : w.sims_) {
+            tiered_time p = progress_of(*s);
+            if (!s->steps_done.empty() && p < s->progress)
+                simulation_error(fmt::format("simulator {} would progress backwards, from {} to {}",
+                                             s->sid, s->progress.to_string(), p.to_string()));
+            s->progress = std::move(p);
+        }
+    }
+
+    // Whether `s` may take its next step now (§4: settled, and every wait satisfied).
+    bool ready(const sim_state& s) {
+        if (s.next_steps.empty()) return false;
+        const tiered_time& next = *s.next_steps.begin();
+        if (!(next < end_of(s)) || !(next == s.progress)) return false;
+        for (const auto& [provider, delays] : s.input_delays) {
+            if (!(next < delays.earliest(at(provider).progress))) return false;
+        }
+        if (w.options_.lazy_stepping) {
+            for (const auto& [consumer, adapt] : s.successors) {
+                if (at(consumer).progress < next + adapt) return false;
+            }
+        }
+        return true;
+    }
+
+    // The simulator to step next: of those ready, the one at the earliest world time, then the
+    // first started (any order the waits allow gives the same graph and inputs).
+    sim_state* pick() {
+        sim_state* best = nullptr;
+        for (auto& s : w.sims_) {
+            if (!ready(*s)) continue;
+            if (best == nullptr || s->next_steps.begin()->time() < best->next_steps.begin()->time())
+                best = s.get();
+        }
+        return best;
+    }
+
+    // §5: set_data (not yet), remembered inputs, the timed buffer, then the pulled connections.
+    value inputs_for(sim_state& s, const tiered_time& t) {
+        map in = s.persistent_inputs;
+        auto& buffer = s.timed_input_buffer;
+        std::stable_sort(buffer.begin(), buffer.end(), [](const auto& a, const auto& b) {
+            return a.time != b.time ? a.time < b.time : a.order < b.order;
+        });
+        auto due = std::find_if(buffer.begin(), buffer.end(),
+                                [&](const auto& b) { return b.time > t.time(); });
+        for (auto it = buffer.begin(); it != due; ++it)
+            slot_of(in, it->eid, it->attr).as_map().insert_or_assign(value(it->source), it->v);
+        buffer.erase(buffer.begin(), due);
+        for (const auto& p : s.pulled_inputs) {
+            const sim_state& src = at(p.source);
+            const value* v = nullptr;
+            auto entry = src.outputs.upper_bound(t.time() - p.shift);
+            if (entry != src.outputs.begin())
+                v = lookup_of(std::prev(entry)->second, p.src_eid, p.src_attr);
+            slot_of(in, p.dest_eid, p.dest_attr)
+                .as_map()
+                .insert_or_assign(value(src.full_id(p.src_eid)), v != nullptr ? *v : value());
+        }
+        remember_persistent(s.persistent_inputs, in);
+        return value(std::move(in));
+    }
+
+    // Only keys that are there already: those are the persistent ones.
+    static void remember_persistent(map& kept, const map& in) {
+        for (std::size_t e = 0; e < kept.size(); ++e) {
+            const value* new_attrs = in.find(kept.entry_at(e).first);
+            if (new_attrs == nullptr) continue;
+            map& attrs = kept.mapped_at(e).as_map();
+            for (std::size_t a = 0; a < attrs.size(); ++a) {
+                const value* new_sources = new_attrs->as_map().find(attrs.entry_at(a).first);
+                if (new_sources == nullptr) continue;
+                map& sources = attrs.mapped_at(a).as_map();
+                for (std::size_t i = 0; i < sources.size(); ++i) {
+                    if (const value* nv = new_sources->as_map().find(sources.entry_at(i).first))
+                        sources.mapped_at(i) = *nv;
+                }
+            }
+        }
+    }
+
+    // §6: how far the step may look ahead without missing an input.
+    std::int64_t max_advance_of(const sim_state& s) {
+        std::int64_t m = until + 1;
+        for (const auto& [a, delays] : s.triggering_ancestors) {
+            const sim_state& anc = at(a);
+            if (!anc.next_steps.empty())
+                m = std::min(m, delays.earliest(*anc.next_steps.begin()).time());
+        }
+        if (!s.next_steps.empty()) m = std::min(m, s.next_steps.begin()->time());
+        return m - 1;
+    }
+
+    void step(sim_state& s) {
+        const tiered_time t = *s.next_steps.begin();
+        s.next_steps.erase(s.next_steps.begin());
+        for (std::size_t i = 1; i < t.depth(); ++i) {
+            if (t.tiers()[i] >= w.options_.max_loop_iterations)
+                simulation_error(fmt::format(
+                    "simulator {} stepped more than {} times in one loop (now {}): an endless "
+                    "loop? (or raise max_loop_iterations)",
+                    s.sid, w.options_.max_loop_iterations, t.to_string()));
+        }
+        value inputs = inputs_for(s, t);
+        const std::int64_t max_advance = max_advance_of(s);
+        value next = s.sim->step(t.time(), inputs, max_advance);
+        record(s, t, inputs, max_advance, next);
+        schedule_own(s, t, next);
+        s.steps_done.push_back(t);
+        outputs_of(s, t);
+    }
+
+    void schedule_own(sim_state& s, const tiered_time& t, const value& next) {
+        if (next.is_nil()) {
+            if (s.type == sim_type::time_based)
+                simulation_error(
+                    fmt::format("simulator {} is time-based, but step({}) returned no "
+                                "next step",
+                                s.sid, t.time()));
+            return;
+        }
+        if (next.get_if<std::int64_t>() == nullptr || next.as_int64() <= t.time())
+            simulation_error(
+                fmt::format("simulator {}: step({}) returned {}: the next step must "
+                            "be an integer time later than the step's",
+                            s.sid, t.time(), to_display_string(next)));
+        if (next.as_int64() < until)
+            s.next_steps.insert(tiered_time::from_world_time(next.as_int64(), s.depth()));
+    }
+
+    // §5: the outputs mosaik asks for, cached, pushed, and the steps they trigger.
+    void outputs_of(sim_state& s, const tiered_time& t) {
+        if (s.output_request.empty()) return;
+        map request;
+        for (const auto& [eid, attrs] : s.output_request) {
+            array names;
+            for (const auto& a : attrs)
+                names.push_back(value(a));
+            request.insert_or_assign(value(eid), value(std::move(names)));
+        }
+        value data = s.sim->get_data(value(std::move(request)));
+        if (!data.is_map())
+            simulation_error("simulator " + s.sid + ": get_data answered no mapping");
+        std::int64_t out_time = t.time();
+        if (const value* at_time = data.as_map().find(value("time")))
+            out_time = at_time->as_int64();
+        if (out_time < t.time())
+            simulation_error(
+                fmt::format("simulator {}: output time {} is before its step's time {}", s.sid,
+                            out_time, t.time()));
+        const tiered_time out_tiered =
+            out_time == t.time() ? t : tiered_time::from_world_time(out_time, s.depth());
+        s.outputs[out_time] = data;
+        for (const auto& [port, destinations] : s.output_to_push) {
+            const value* v = lookup_of(data, port.first, port.second);
+            if (v == nullptr) continue;
+            for (const auto& d : destinations)
+                at(d.dest).timed_input_buffer.push_back({out_time + d.shift, pushes++,
+                                                         s.full_id(port.first), d.dest_eid,
+                                                         d.dest_attr, *v});
+        }
+        for (const auto& [port, consumers] : s.triggers) {
+            if (lookup_of(data, port.first, port.second) == nullptr) continue;
+            for (const auto& [consumer, delay] : consumers)
+                at(consumer).next_steps.insert(out_tiered + delay);
+        }
+    }
+
+    void record(const sim_state& s, const tiered_time& t, const value& inputs,
+                std::int64_t max_advance, const value& next) {
+        step_record r{s.sid, t, inputs, max_advance, next, graph.nodes.size()};
+        // E2: from each provider whose data is among the inputs, its latest step that could
+        // have provided it.
+        for (const auto& [provider, delays] : s.input_delays) {
+            const sim_state& p = at(provider);
+            if (!has_input_from(inputs, p.sid)) continue;
+            for (auto it = p.steps_done.rbegin(); it != p.steps_done.rend(); ++it) {
+                if (delays.earliest(*it) <= t) {
+                    graph.edges.emplace_back(p.sid + "~" + it->to_string(), r.id());
+                    break;
+                }
+            }
+        }
+        graph.nodes.push_back(std::move(r));
+    }
+
+    static bool has_input_from(const value& inputs, const std::string& sid) {
+        for (const auto& [eid, attrs] : inputs.as_map()) {
+            for (const auto& [attr, sources] : attrs.as_map()) {
+                for (const auto& [source, v] : sources.as_map()) {
+                    if (source.as_string().starts_with(sid + ".")) return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    // E1: from each step to the step it scheduled itself, where that one ran.
+    void add_self_step_edges() {
+        std::set<std::string> ran;
+        for (const auto& n : graph.nodes)
+            ran.insert(n.id());
+        for (const auto& n : graph.nodes) {
+            if (n.next_step.get_if<std::int64_t>() == nullptr) continue;
+            const sim_state& s = w.find(n.sid);
+            const std::string next =
+                n.sid + "~" +
+                tiered_time::from_world_time(n.next_step.as_int64(), s.depth()).to_string();
+            if (ran.contains(next)) graph.edges.emplace_back(n.id(), next);
+        }
+    }
+};
+
+}  // namespace sim::mosaik
+
+namespace sim::mosaik {
+
+execution_graph world::run() {
+    if (ran_) throw std::logic_error("a world runs once");
+    ran_ = true;
+    run_state r{*this, options_.until, {}, 0};
+    const auto stop_all = [this] {
+        for (auto& s : sims_) {
+            try {
+                s->sim->stop();
+            } catch (const std::exception&) {
+                // Stopping the others matters more than how one of them failed to stop.
+            }
+        }
+    };
+    try {
+        r.prepare();
+        for (auto& s : sims_)
+            s->sim->setup_done();
+        for (;;) {
+            r.advance_progress();
+            sim_state* next = r.pick();
+            if (next == nullptr) break;
+            r.step(*next);
+        }
+        std::vector<std::string> stuck;
+        for (auto& s : sims_) {
+            if (!s->next_steps.empty() && *s->next_steps.begin() < r.end_of(*s))
+                stuck.push_back(s->sid + " at " + s->next_steps.begin()->to_string());
+        }
+        if (!stuck.empty())
+            simulation_error(fmt::format("no simulator can step, but these still would: {}",
+                                         fmt::join(stuck, ", ")));
+        r.add_self_step_edges();
+    } catch (...) {
+        stop_all();
+        throw;
+    }
+    stop_all();
+    return std::move(r.graph);
+}
+
+}  // namespace sim::mosaik

@@ -1,0 +1,290 @@
+// The master's scheduler on worlds like those of mosaik 3.3's scenario tests (our own worlds
+// and expectations, from the semantics of mosaik-scheduler.md), with in-process simulators:
+// each world's execution graph (its causal edges) and the inputs of its steps.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sim/codec/json_codec.hpp>
+#include <sim/mosaik/world.hpp>
+
+using sim::array;
+using sim::map;
+using sim::value;
+using sim::mosaik::world;
+
+namespace {
+
+value json(const std::string& text) {
+    return sim::json_codec().decode(text);
+}
+
+// The generic test simulator (as tests/mosaik/generic_sim.py): model A with attrs val_in,
+// trigger_in, val_out, never_out; val_out is the step's time.
+class generic_sim : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map& params) override {
+        if (const value* v = params.find(value("step_type"))) type_ = v->as_string();
+        if (const value* v = params.find(value("step_size"))) step_size_ = v->as_int64();
+        if (const value* v = params.find(value("self_steps"))) {
+            for (const auto& [k, next] : v->as_map())
+                self_steps_[std::stoll(k.as_string())] = next.as_int64();
+        }
+        if (const value* v = params.find(value("output_timing"))) {
+            timing_ = true;
+            for (const auto& [k, at] : v->as_map())
+                output_timing_[std::stoll(k.as_string())] = at.as_int64();
+        }
+        map model{{value("public"), value(true)},
+                  {value("params"), json(R"(["extra_info"])")},
+                  {value("attrs"), json(R"(["val_in", "trigger_in", "val_out", "never_out"])")}};
+        if (const value* v = params.find(value("trigger")))
+            model.insert_or_assign(value("trigger"), *v);
+        if (type_ == "hybrid") model.insert_or_assign(value("non-persistent"), value(array{}));
+        return value(map{{value("api_version"), value("3.0")},
+                         {value("type"), value(type_)},
+                         {value("models"), value(map{{value("A"), value(std::move(model))}})}});
+    }
+    value create(std::int64_t num, const std::string& model, const map&) override {
+        array made;
+        for (std::int64_t i = 0; i < num; ++i) {
+            eids_.push_back(std::to_string(eids_.size()));
+            made.push_back(
+                value(map{{value("eid"), value(eids_.back())}, {value("type"), value(model)}}));
+        }
+        return value(std::move(made));
+    }
+    void setup_done() override {}
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        time_ = time;
+        if (type_ == "time-based") return value(time + step_size_);
+        auto it = self_steps_.find(time);
+        return it == self_steps_.end() ? value() : value(it->second);
+    }
+    value get_data(const value&) override {
+        map data;
+        if (timing_) {
+            auto it = output_timing_.find(time_);
+            if (it == output_timing_.end()) return value(map{});
+            data.insert_or_assign(value("time"), value(it->second));
+            output_timing_.erase(it);
+        }
+        for (const auto& eid : eids_)
+            data.insert_or_assign(value(eid), value(map{{value("val_out"), value(time_)}}));
+        return value(std::move(data));
+    }
+    void stop() override { stopped = true; }
+    bool stopped = false;
+
+  private:
+    std::string type_ = "time-based";
+    std::int64_t step_size_ = 1;
+    std::map<std::int64_t, std::int64_t> self_steps_;
+    bool timing_ = false;
+    std::map<std::int64_t, std::int64_t> output_timing_;
+    std::vector<std::string> eids_;
+    std::int64_t time_ = 0;
+};
+
+// A same-time loop's driver (hybrid; loop_in triggers, loop_out is an event): it counts the
+// rounds of a loop and outputs the count, until `loop_length` rounds, then steps a time later.
+class loop_sim : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map& params) override {
+        if (const value* v = params.find(value("loop_length"))) length_ = v->as_int64();
+        return json(R"({"type": "hybrid", "models": {"A": {"public": true, "params": [],
+            "attrs": ["loop_in", "loop_out"], "trigger": ["loop_in"],
+            "non-persistent": ["loop_out"]}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(
+            array{value(map{{value("eid"), value("Loop")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {}
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        if (++count_ == length_ + 1) {
+            count_ = 0;
+            return value(time + 1);
+        }
+        return value();
+    }
+    value get_data(const value&) override {
+        if (count_ == 0) return value(map{});
+        return value(map{{value("Loop"), value(map{{value("loop_out"), value(count_)}})}});
+    }
+    void stop() override {}
+
+  private:
+    std::int64_t length_ = 0;
+    std::int64_t count_ = 0;
+};
+
+// Answers what it got (event-based).
+class echo_sim : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map&) override {
+        return json(R"({"type": "event-based", "models": {"A": {"public": true, "params": [],
+            "attrs": ["loop_in", "loop_out"]}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(
+            array{value(map{{value("eid"), value("Echo")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {}
+    value step(std::int64_t, const value& inputs, std::int64_t) override {
+        last_ = inputs["Echo"]["loop_in"].as_map().entry_at(0).second;
+        return value();
+    }
+    value get_data(const value&) override {
+        return value(map{{value("Echo"), value(map{{value("loop_out"), last_}})}});
+    }
+    void stop() override {}
+
+  private:
+    value last_;
+};
+
+std::unique_ptr<generic_sim> generic() {
+    return std::make_unique<generic_sim>();
+}
+
+std::set<std::pair<std::string, std::string>> edges_of(const sim::mosaik::execution_graph& g) {
+    return {g.edges.begin(), g.edges.end()};
+}
+
+std::set<std::pair<std::string, std::string>> edges(const std::string& lines) {
+    std::set<std::pair<std::string, std::string>> out;
+    std::istringstream in(lines);
+    std::string a, b;
+    while (in >> a >> b)
+        out.emplace(a, b);
+    return out;
+}
+
+const value& inputs_of(const sim::mosaik::execution_graph& g, const std::string& id) {
+    for (const auto& n : g.nodes) {
+        if (n.id() == id) return n.inputs;
+    }
+    FAIL("no step " << id);
+    static value none;
+    return none;
+}
+
+}  // namespace
+
+TEST_CASE("a time-based pair: each step of B reads A's output of its time", "[mosaik][world]") {
+    world w({.until = 2});
+    w.start("A", generic());
+    w.start("B", generic());
+    auto a = w.create("A", 1, "A");
+    auto b = w.create("B", 1, "A");
+    w.connect(a[0], b[0], {{"val_out", "val_in"}});
+    auto g = w.run();
+    CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  A~1 B~1  B~0 B~1"));
+    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
+    CHECK(inputs_of(g, "B~1") == json(R"({"0": {"val_in": {"A.0": 1}}})"));
+    CHECK(inputs_of(g, "A~0") == json("{}"));
+}
+
+TEST_CASE("a slower ancestor: B steps twice on A's step at 0", "[mosaik][world]") {
+    world w({.until = 3});
+    w.start("A", generic(), map{{value("step_size"), value(2)}});
+    w.start("B", generic());
+    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+    auto g = w.run();
+    CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~2 B~2  B~0 B~1  B~1 B~2"));
+    CHECK(inputs_of(g, "B~1") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
+    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 2}}})"));
+}
+
+TEST_CASE("event-based to time-based: an output at a later time is seen from then on",
+          "[mosaik][world]") {
+    world w({.until = 3});
+    w.start("A", generic(),
+            map{{value("step_type"), value("event-based")},
+                {value("output_timing"), json(R"({"0": 2})")}});
+    w.start("B", generic());
+    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+    w.set_initial_event("A");
+    auto g = w.run();
+    CHECK(edges_of(g) == edges("A~0 B~2  B~0 B~1  B~1 B~2"));
+    CHECK(inputs_of(g, "B~0") == json("{}"));
+    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
+}
+
+TEST_CASE("an event-based simulator between time-based ones (mosaik's race, run right)",
+          "[mosaik][world]") {
+    world w({.until = 2});
+    w.start("A", generic());
+    w.start("B", generic(), map{{value("step_type"), value("event-based")}});
+    w.start("C", generic());
+    w.start("D", generic());
+    auto a = w.create("A", 1, "A"), b = w.create("B", 1, "A"), c = w.create("C", 1, "A"),
+         d = w.create("D", 1, "A");
+    w.connect(c[0], b[0], {{"val_out", "val_in"}});
+    w.connect(a[0], b[0], {{"val_out", "val_in"}});
+    w.connect(b[0], d[0], {{"val_out", "val_in"}});
+    auto g = w.run();
+    CHECK(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
+                                  A~1 B~1  C~1 B~1  B~1 D~1)"));
+    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})"));
+    CHECK(inputs_of(g, "D~1") == json(R"({"0": {"val_in": {"B.0": 1}}})"));
+}
+
+TEST_CASE("hybrid to time-based", "[mosaik][world]") {
+    world w({.until = 3});
+    w.start("A", generic(),
+            map{{value("step_type"), value("hybrid")},
+                {value("self_steps"), json(R"({"0": 1, "1": 3})")}});
+    w.start("B", generic(), map{{value("step_size"), value(2)}});
+    w.set_initial_event("A");
+    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+    auto g = w.run();
+    CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
+    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
+    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 1}}})"));
+}
+
+TEST_CASE("a same-time loop in a group, closed by a weak connection", "[mosaik][world]") {
+    world w({.until = 2});
+    w.start("Loop", std::make_unique<loop_sim>(), map{{value("loop_length"), value(2)}}, {"g"});
+    w.start("Echo", std::make_unique<echo_sim>(), {}, {"g"});
+    auto loop = w.create("Loop", 1, "A");
+    auto echo = w.create("Echo", 1, "A");
+    w.set_initial_event("Loop");
+    w.connect(loop[0], echo[0], {{"loop_out", "loop_in"}});
+    w.connect(echo[0], loop[0], {{"loop_out", "loop_in"}}, {.weak = true});
+    auto g = w.run();
+    CHECK(edges_of(g) == edges(R"(Loop~0:0 Echo~0:0  Echo~0:0 Loop~0:1  Loop~0:1 Echo~0:1
+                                  Echo~0:1 Loop~0:2  Loop~0:2 Loop~1:0  Loop~1:0 Echo~1:0
+                                  Echo~1:0 Loop~1:1  Loop~1:1 Echo~1:1  Echo~1:1 Loop~1:2)"));
+    CHECK(inputs_of(g, "Echo~0:0") == json(R"({"Echo": {"loop_in": {"Loop.Loop": 1}}})"));
+    CHECK(inputs_of(g, "Loop~0:1") == json(R"({"Loop": {"loop_in": {"Echo.Echo": 1}}})"));
+    CHECK(inputs_of(g, "Loop~1:2") == json(R"({"Loop": {"loop_in": {"Echo.Echo": 2}}})"));
+}
+
+TEST_CASE("a world is refused before it runs when its dataflow cannot be scheduled",
+          "[mosaik][world]") {
+    world w({.until = 2});
+    w.start("A", generic());
+    w.start("B", generic());
+    auto a = w.create("A", 1, "A"), b = w.create("B", 1, "A");
+    CHECK_THROWS_WITH(w.connect(a[0], b[0], {{"nope", "val_in"}}), "A.0 has no output \"nope\"");
+    CHECK_THROWS_WITH(w.connect(a[0], b[0], {{"val_out", "val_in"}}, {.time_shifted = 1}),
+                      Catch::Contains("needs initial_data for val_out"));
+    CHECK_THROWS_WITH(w.connect(a[0], b[0], {{"val_out", "val_in"}}, {.weak = true}),
+                      Catch::Contains("a weak connection needs a group"));
+    CHECK_THROWS_WITH(w.connect("X.0", b[0], {{"val_out", "val_in"}}), "no simulator \"X\"");
+    w.connect(a[0], b[0], {{"val_out", "val_in"}});
+    w.connect(b[0], a[0], {{"val_out", "val_in"}});
+    CHECK_THROWS_WITH(w.run(),
+                      Catch::Contains("the dataflow has a cycle without delay: A -> B -> A"));
+}
