@@ -152,6 +152,19 @@ class echo_sim : public sim::mosaik::coupled_simulator {
     value last_;
 };
 
+// Equal as JSON objects are: maps compare without regard to key order.
+bool same(const value& a, const value& b) {
+    if (a.is_map() && b.is_map()) {
+        if (a.as_map().size() != b.as_map().size()) return false;
+        for (const auto& [k, v] : a.as_map()) {
+            const value* w = b.as_map().find(k);
+            if (w == nullptr || !same(v, *w)) return false;
+        }
+        return true;
+    }
+    return a == b;
+}
+
 std::unique_ptr<generic_sim> generic() {
     return std::make_unique<generic_sim>();
 }
@@ -189,9 +202,9 @@ TEST_CASE("a time-based pair: each step of B reads A's output of its time", "[mo
     w.connect(a[0], b[0], {{"val_out", "val_in"}});
     auto g = w.run();
     CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  A~1 B~1  B~0 B~1"));
-    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
-    CHECK(inputs_of(g, "B~1") == json(R"({"0": {"val_in": {"A.0": 1}}})"));
-    CHECK(inputs_of(g, "A~0") == json("{}"));
+    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    CHECK(same(inputs_of(g, "A~0"), json("{}")));
 }
 
 TEST_CASE("a slower ancestor: B steps twice on A's step at 0", "[mosaik][world]") {
@@ -201,8 +214,8 @@ TEST_CASE("a slower ancestor: B steps twice on A's step at 0", "[mosaik][world]"
     w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
     auto g = w.run();
     CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~2 B~2  B~0 B~1  B~1 B~2"));
-    CHECK(inputs_of(g, "B~1") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
-    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 2}}})"));
+    CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
 }
 
 TEST_CASE("event-based to time-based: an output at a later time is seen from then on",
@@ -216,8 +229,8 @@ TEST_CASE("event-based to time-based: an output at a later time is seen from the
     w.set_initial_event("A");
     auto g = w.run();
     CHECK(edges_of(g) == edges("A~0 B~2  B~0 B~1  B~1 B~2"));
-    CHECK(inputs_of(g, "B~0") == json("{}"));
-    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
+    CHECK(same(inputs_of(g, "B~0"), json("{}")));
+    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
 }
 
 TEST_CASE("an event-based simulator between time-based ones (mosaik's race, run right)",
@@ -235,8 +248,8 @@ TEST_CASE("an event-based simulator between time-based ones (mosaik's race, run 
     auto g = w.run();
     CHECK(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
                                   A~1 B~1  C~1 B~1  B~1 D~1)"));
-    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})"));
-    CHECK(inputs_of(g, "D~1") == json(R"({"0": {"val_in": {"B.0": 1}}})"));
+    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})")));
+    CHECK(same(inputs_of(g, "D~1"), json(R"({"0": {"val_in": {"B.0": 1}}})")));
 }
 
 TEST_CASE("hybrid to time-based", "[mosaik][world]") {
@@ -249,8 +262,8 @@ TEST_CASE("hybrid to time-based", "[mosaik][world]") {
     w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
     auto g = w.run();
     CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
-    CHECK(inputs_of(g, "B~0") == json(R"({"0": {"val_in": {"A.0": 0}}})"));
-    CHECK(inputs_of(g, "B~2") == json(R"({"0": {"val_in": {"A.0": 1}}})"));
+    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
 }
 
 TEST_CASE("a same-time loop in a group, closed by a weak connection", "[mosaik][world]") {
@@ -266,9 +279,9 @@ TEST_CASE("a same-time loop in a group, closed by a weak connection", "[mosaik][
     CHECK(edges_of(g) == edges(R"(Loop~0:0 Echo~0:0  Echo~0:0 Loop~0:1  Loop~0:1 Echo~0:1
                                   Echo~0:1 Loop~0:2  Loop~0:2 Loop~1:0  Loop~1:0 Echo~1:0
                                   Echo~1:0 Loop~1:1  Loop~1:1 Echo~1:1  Echo~1:1 Loop~1:2)"));
-    CHECK(inputs_of(g, "Echo~0:0") == json(R"({"Echo": {"loop_in": {"Loop.Loop": 1}}})"));
-    CHECK(inputs_of(g, "Loop~0:1") == json(R"({"Loop": {"loop_in": {"Echo.Echo": 1}}})"));
-    CHECK(inputs_of(g, "Loop~1:2") == json(R"({"Loop": {"loop_in": {"Echo.Echo": 2}}})"));
+    CHECK(same(inputs_of(g, "Echo~0:0"), json(R"({"Echo": {"loop_in": {"Loop.Loop": 1}}})")));
+    CHECK(same(inputs_of(g, "Loop~0:1"), json(R"({"Loop": {"loop_in": {"Echo.Echo": 1}}})")));
+    CHECK(same(inputs_of(g, "Loop~1:2"), json(R"({"Loop": {"loop_in": {"Echo.Echo": 2}}})")));
 }
 
 TEST_CASE("a world is refused before it runs when its dataflow cannot be scheduled",
@@ -287,4 +300,155 @@ TEST_CASE("a world is refused before it runs when its dataflow cannot be schedul
     w.connect(b[0], a[0], {{"val_out", "val_in"}});
     CHECK_THROWS_WITH(w.run(),
                       Catch::Contains("the dataflow has a cycle without delay: A -> B -> A"));
+}
+
+namespace {
+
+map params(const char* text) {
+    return json(text).as_map();
+}
+
+// Starts Generic simulators named by `sims` ({sid, params as JSON}) with one entity each, and
+// connects val_out to val_in along `links`.
+struct generic_world {
+    world w;
+    explicit generic_world(std::int64_t until) : w({.until = until}) {}
+    void add(const std::string& sid, const char* p = "{}") {
+        w.start(sid, generic(), params(p));
+        w.create(sid, 1, "A");
+    }
+    void link(const std::string& from, const std::string& to, const char* to_attr = "val_in",
+              sim::mosaik::connect_options o = {}) {
+        w.connect(from + ".0", to + ".0", {{"val_out", to_attr}}, o);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("event-based self-steps along a chain", "[mosaik][world]") {
+    generic_world g(4);
+    g.add("A",
+          R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {"0": 0}})");
+    g.add("B", R"({"step_type": "event-based"})");
+    g.add("C", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
+    g.link("A", "B");
+    g.link("B", "C");
+    g.w.set_initial_event("A");
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges("A~0 A~2  A~0 B~0  B~0 C~0  C~0 C~3"));
+    CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+    CHECK(same(inputs_of(r, "C~3"), json("{}")));
+}
+
+TEST_CASE("event-based to event-based with a later output time", "[mosaik][world]") {
+    generic_world g(3);
+    g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})");
+    g.add("B", R"({"step_type": "event-based"})");
+    g.link("A", "B");
+    g.w.set_initial_event("A");
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges("A~0 B~2"));
+    CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+}
+
+TEST_CASE("a time-based simulator feeding an event-based chain does not deadlock lazily",
+          "[mosaik][world]") {
+    generic_world g(7);
+    g.add("A", R"({"step_size": 3, "output_timing": {"0": 0}})");
+    g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {}})");
+    g.add("C", R"({"step_type": "event-based"})");
+    g.link("A", "B");
+    g.link("A", "C");
+    g.link("B", "C");
+    g.w.set_initial_event("B", 1);
+    g.w.set_initial_event("C", 1);
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges(R"(A~0 A~3  A~0 C~0  A~0 B~0  A~0 C~1  A~0 B~1  A~0 B~2
+                                  B~0 B~2  A~3 A~6)"));
+    for (const char* step : {"B~0", "B~1", "B~2", "C~0", "C~1"}) {
+        CAPTURE(step);
+        CHECK(same(inputs_of(r, step), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    }
+}
+
+TEST_CASE("a trigger and a non-trigger connection between the same two entities",
+          "[mosaik][world]") {
+    generic_world g(2);
+    g.add("A");
+    g.add("B", R"({"step_type": "hybrid", "trigger": ["trigger_in"]})");
+    g.link("A", "B", "trigger_in");
+    g.link("A", "B", "val_in");
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges("A~0 B~0  A~0 A~1  A~1 B~1"));
+    CHECK(same(inputs_of(r, "B~1"),
+               json(R"({"0": {"trigger_in": {"A.0": 1}, "val_in": {"A.0": 1}}})")));
+}
+
+TEST_CASE("a time-shifted connection back, with initial data", "[mosaik][world]") {
+    generic_world g(2);
+    g.add("A");
+    g.add("B", R"({"step_type": "hybrid", "self_steps": {"0": 1}})");
+    g.link("A", "B");
+    g.link("B", "A", "val_in", {.time_shifted = 1, .initial_data = params(R"({"val_out": -1})")});
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 A~1  B~0 B~1  A~1 B~1"));
+    CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
+    CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+    CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+}
+
+TEST_CASE("self-stepping simulators run to the end after their consumers are done",
+          "[mosaik][world]") {
+    generic_world g(4);
+    g.add("A");
+    g.add("B", R"({"step_type": "hybrid"})");
+    g.link("A", "B");
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3"));
+}
+
+TEST_CASE("an earlier step inserted into an event-based chain", "[mosaik][world]") {
+    generic_world g(4);
+    g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 2}})");
+    g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
+    g.add("C", R"({"step_type": "event-based"})");
+    g.add("D", R"({"step_type": "event-based"})");
+    g.link("A", "B");
+    g.link("B", "C");
+    g.link("B", "D");
+    g.link("C", "D");
+    g.w.set_initial_event("A", 0);
+    g.w.set_initial_event("B", 0);
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~0  B~0 B~3  B~0 C~0  B~0 D~0  C~0 D~0
+                                  A~1 A~2  A~1 B~1  B~1 C~1  B~1 D~1  C~1 D~1  A~2 B~2
+                                  B~2 C~2  B~2 D~2  C~2 D~2  B~3 C~3  B~3 D~3  C~3 D~3)"));
+    CHECK(same(inputs_of(r, "D~2"), json(R"({"0": {"val_in": {"B.0": 2, "C.0": 2}}})")));
+    CHECK(same(inputs_of(r, "C~3"), json(R"({"0": {"val_in": {"B.0": 3}}})")));
+    // max_advance never promises more than is safe: no step of C or D comes before it.
+    for (const auto& n : r.nodes) {
+        CAPTURE(n.id(), n.max_advance);
+        CHECK(n.max_advance >= n.time.time() - 1);
+    }
+}
+
+TEST_CASE("time-shifted connections both ways, read through the output cache", "[mosaik][world]") {
+    generic_world g(2);
+    g.add("A");
+    g.add("B");
+    g.add("C");
+    const auto shifted = [] {
+        return sim::mosaik::connect_options{.time_shifted = 1,
+                                            .initial_data = params(R"({"val_out": -1})")};
+    };
+    g.link("A", "B", "val_in", shifted());
+    g.link("B", "A", "val_in", shifted());
+    g.link("A", "C");
+    g.link("C", "B");
+    auto r = g.w.run();
+    CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~1  A~0 C~0  B~0 B~1  B~0 A~1  C~0 C~1
+                                  C~0 B~0  A~1 C~1  C~1 B~1)"));
+    CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": -1}}})")));
+    CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 0, "C.0": 1}}})")));
+    CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
 }
