@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <sim/core/error.hpp>
+
 #include <fmt/format.h>
 
 #include "world_state.hpp"
@@ -109,6 +111,8 @@ void world::start(const std::string& sid, std::unique_ptr<coupled_simulator> sim
     }
     if (s->type != sim_type::event_based)
         s->next_steps.insert(tiered_time::from_world_time(0, s->depth()));
+    s->sim->on_request(
+        [this](const std::string& name, const array& args) { return answer(name, args); });
     sims_.push_back(std::move(s));
 }
 
@@ -133,6 +137,10 @@ std::vector<std::string> world::create(const std::string& sid, std::int64_t num,
         }
         s.entity_model.emplace(eid, type);
         ids.push_back(s.full_id(eid));
+        if (const value* rel = e.as_map().find(value("rel")); rel != nullptr && rel->is_array()) {
+            for (const auto& other : rel->as_array())
+                entity_edges_.emplace_back(s.full_id(eid), s.full_id(other.as_string()));
+        }
     }
     return ids;
 }
@@ -146,6 +154,7 @@ void world::connect(const std::string& src, const std::string& dest,
     const attribute_classes& in = to->models.at(to->entity_model.at(dest_eid));
     const tiered_interval delay =
         connect_interval(from->groups, to->groups, o.time_shifted, o.weak);
+    entity_edges_.emplace_back(src, dest);
     for (const auto& [src_attr, dest_attr] : attrs) {
         if (!out.outputs().contains(src_attr))
             throw std::invalid_argument(src + " has no output \"" + src_attr + "\"");
@@ -182,6 +191,62 @@ void world::connect(const std::string& src, const std::string& dest,
         }
         if (dest_triggers) from->triggers[{src_eid, src_attr}].emplace_back(to->index, delay);
     }
+}
+
+// Requests simulators make during their steps (mosaik-api.md §4).
+value world::answer(const std::string& name, const array& args) const {
+    if (name == "get_progress") {
+        double sum = 0;
+        for (const auto& s : sims_)
+            sum += static_cast<double>(std::min(s->progress.time(), options_.until));
+        return value(options_.until > 0 && !sims_.empty()
+                         ? sum / static_cast<double>(sims_.size()) * 100.0 /
+                               static_cast<double>(options_.until)
+                         : 100.0);
+    }
+    if (name == "get_related_entities") {
+        const value none;
+        const value& asked = args.empty() ? none : args[0];
+        if (asked.is_string()) return related(asked.as_string());
+        if (asked.is_array()) {
+            map out;
+            for (const auto& id : asked.as_array())
+                out.insert_or_assign(id, related(id.as_string()));
+            return value(std::move(out));
+        }
+        map nodes;
+        for (const auto& s : sims_) {
+            for (const auto& [eid, model] : s->entity_model)
+                nodes.insert_or_assign(
+                    value(s->full_id(eid)),
+                    value(map{{value("type"), value(model)}, {value("sid"), value(s->sid)}}));
+        }
+        array edges;
+        for (const auto& [a, b] : entity_edges_)
+            edges.push_back(value(array{value(a), value(b), value(map{})}));
+        return value(map{{value("nodes"), value(std::move(nodes))},
+                         {value("edges"), value(std::move(edges))}});
+    }
+    throw fault("NotImplementedError", name + " is not served by this master yet");
+}
+
+value world::related(const std::string& full_id) const {
+    map out;
+    for (const auto& [a, b] : entity_edges_) {
+        const std::string* other = a == full_id ? &b : b == full_id ? &a : nullptr;
+        if (other == nullptr) continue;
+        const auto dot = other->find('.');
+        for (const auto& s : sims_) {
+            if (s->sid != other->substr(0, dot)) continue;
+            auto model = s->entity_model.find(other->substr(dot + 1));
+            out.insert_or_assign(
+                value(*other),
+                value(map{{value("type"),
+                           value(model != s->entity_model.end() ? model->second : std::string())},
+                          {value("sid"), value(s->sid)}}));
+        }
+    }
+    return value(std::move(out));
 }
 
 void world::set_initial_event(const std::string& sid, std::int64_t time) {

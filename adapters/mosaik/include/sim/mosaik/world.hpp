@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +42,11 @@ class coupled_simulator {
     virtual value step(std::int64_t time, const value& inputs, std::int64_t max_advance) = 0;
     virtual value get_data(const value& outputs) = 0;
     virtual void stop() = 0;
+
+    /// Answers a request the simulator makes during a step (its name and arguments); throws
+    /// for a failure. Simulators that make none ignore it.
+    using request_handler = std::function<value(const std::string& name, const array& args)>;
+    virtual void on_request(request_handler) {}
 };
 
 /// `World.run`'s arguments and `World`'s options.
@@ -113,10 +119,13 @@ class world {
     struct sim_state;
     struct run_state;
     sim_state& find(const std::string& sid);
+    value answer(const std::string& name, const array& args) const;
+    value related(const std::string& full_id) const;
     std::pair<sim_state*, std::string> entity(const std::string& full_id);
 
     world_options options_;
     std::vector<std::unique_ptr<sim_state>> sims_;
+    std::vector<std::pair<std::string, std::string>> entity_edges_;  // full ids, undirected
     bool ran_ = false;
 };
 
