@@ -178,6 +178,32 @@ bool same(const value& a, const value& b) {
     return a == b;
 }
 
+// max_advance is safe (mosaik-scheduler.md §9): no step sends more than the time of the
+// simulator's next step that it did not cause itself, minus 1, nor above until.
+void check_max_advance(const sim::mosaik::execution_graph& g, std::int64_t until) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& [a, b] : g.edges)
+        out[a].push_back(b);
+    for (const auto& n : g.nodes) {
+        std::set<std::string> downstream;
+        std::vector<std::string> todo{n.id()};
+        while (!todo.empty()) {
+            auto id = todo.back();
+            todo.pop_back();
+            for (const auto& next : out[id]) {
+                if (downstream.insert(next).second) todo.push_back(next);
+            }
+        }
+        std::int64_t hi = until;
+        for (const auto& m : g.nodes) {
+            if (m.sid != n.sid || !(n.time < m.time) || downstream.contains(m.id())) continue;
+            hi = std::min(hi, m.time.time() - 1);
+        }
+        CAPTURE(n.id(), n.max_advance, hi);
+        CHECK(n.max_advance <= hi);
+    }
+}
+
 std::unique_ptr<generic_sim> generic() {
     return std::make_unique<generic_sim>();
 }
@@ -214,6 +240,7 @@ TEST_CASE("a time-based pair: each step of B reads A's output of its time", "[mo
     auto b = w.create("B", 1, "A");
     w.connect(a[0], b[0], {{"val_out", "val_in"}});
     auto g = w.run();
+    check_max_advance(g, 2);
     CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  A~1 B~1  B~0 B~1"));
     CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
     CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
@@ -226,6 +253,7 @@ TEST_CASE("a slower ancestor: B steps twice on A's step at 0", "[mosaik][world]"
     w.start("B", generic());
     w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
     auto g = w.run();
+    check_max_advance(g, 3);
     CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~2 B~2  B~0 B~1  B~1 B~2"));
     CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
     CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
@@ -241,6 +269,7 @@ TEST_CASE("event-based to time-based: an output at a later time is seen from the
     w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
     w.set_initial_event("A");
     auto g = w.run();
+    check_max_advance(g, 3);
     CHECK(edges_of(g) == edges("A~0 B~2  B~0 B~1  B~1 B~2"));
     CHECK(same(inputs_of(g, "B~0"), json("{}")));
     CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
@@ -259,6 +288,7 @@ TEST_CASE("an event-based simulator between time-based ones (mosaik's race, run 
     w.connect(a[0], b[0], {{"val_out", "val_in"}});
     w.connect(b[0], d[0], {{"val_out", "val_in"}});
     auto g = w.run();
+    check_max_advance(g, 2);
     CHECK(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
                                   A~1 B~1  C~1 B~1  B~1 D~1)"));
     CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})")));
@@ -274,6 +304,7 @@ TEST_CASE("hybrid to time-based", "[mosaik][world]") {
     w.set_initial_event("A");
     w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
     auto g = w.run();
+    check_max_advance(g, 3);
     CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
     CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
     CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
@@ -289,6 +320,7 @@ TEST_CASE("a same-time loop in a group, closed by a weak connection", "[mosaik][
     w.connect(loop[0], echo[0], {{"loop_out", "loop_in"}});
     w.connect(echo[0], loop[0], {{"loop_out", "loop_in"}}, {.weak = true});
     auto g = w.run();
+    check_max_advance(g, 2);
     CHECK(edges_of(g) == edges(R"(Loop~0:0 Echo~0:0  Echo~0:0 Loop~0:1  Loop~0:1 Echo~0:1
                                   Echo~0:1 Loop~0:2  Loop~0:2 Loop~1:0  Loop~1:0 Echo~1:0
                                   Echo~1:0 Loop~1:1  Loop~1:1 Echo~1:1  Echo~1:1 Loop~1:2)"));
@@ -353,6 +385,7 @@ TEST_CASE("event-based self-steps along a chain", "[mosaik][world]") {
     g.link("B", "C");
     g.w.set_initial_event("A");
     auto r = g.w.run();
+    check_max_advance(r, 4);
     CHECK(edges_of(r) == edges("A~0 A~2  A~0 B~0  B~0 C~0  C~0 C~3"));
     CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
     CHECK(same(inputs_of(r, "C~3"), json("{}")));
@@ -365,6 +398,7 @@ TEST_CASE("event-based to event-based with a later output time", "[mosaik][world
     g.link("A", "B");
     g.w.set_initial_event("A");
     auto r = g.w.run();
+    check_max_advance(r, 3);
     CHECK(edges_of(r) == edges("A~0 B~2"));
     CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
 }
@@ -381,6 +415,7 @@ TEST_CASE("a time-based simulator feeding an event-based chain does not deadlock
     g.w.set_initial_event("B", 1);
     g.w.set_initial_event("C", 1);
     auto r = g.w.run();
+    check_max_advance(r, 7);
     CHECK(edges_of(r) == edges(R"(A~0 A~3  A~0 C~0  A~0 B~0  A~0 C~1  A~0 B~1  A~0 B~2
                                   B~0 B~2  A~3 A~6)"));
     for (const char* step : {"B~0", "B~1", "B~2", "C~0", "C~1"}) {
@@ -397,6 +432,7 @@ TEST_CASE("a trigger and a non-trigger connection between the same two entities"
     g.link("A", "B", "trigger_in");
     g.link("A", "B", "val_in");
     auto r = g.w.run();
+    check_max_advance(r, 2);
     CHECK(edges_of(r) == edges("A~0 B~0  A~0 A~1  A~1 B~1"));
     CHECK(same(inputs_of(r, "B~1"),
                json(R"({"0": {"trigger_in": {"A.0": 1}, "val_in": {"A.0": 1}}})")));
@@ -409,6 +445,7 @@ TEST_CASE("a time-shifted connection back, with initial data", "[mosaik][world]"
     g.link("A", "B");
     g.link("B", "A", "val_in", {.time_shifted = 1, .initial_data = params(R"({"val_out": -1})")});
     auto r = g.w.run();
+    check_max_advance(r, 2);
     CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 A~1  B~0 B~1  A~1 B~1"));
     CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
     CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
@@ -422,6 +459,7 @@ TEST_CASE("self-stepping simulators run to the end after their consumers are don
     g.add("B", R"({"step_type": "hybrid"})");
     g.link("A", "B");
     auto r = g.w.run();
+    check_max_advance(r, 4);
     CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3"));
 }
 
@@ -438,6 +476,7 @@ TEST_CASE("an earlier step inserted into an event-based chain", "[mosaik][world]
     g.w.set_initial_event("A", 0);
     g.w.set_initial_event("B", 0);
     auto r = g.w.run();
+    check_max_advance(r, 4);
     CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~0  B~0 B~3  B~0 C~0  B~0 D~0  C~0 D~0
                                   A~1 A~2  A~1 B~1  B~1 C~1  B~1 D~1  C~1 D~1  A~2 B~2
                                   B~2 C~2  B~2 D~2  C~2 D~2  B~3 C~3  B~3 D~3  C~3 D~3)"));
@@ -464,6 +503,7 @@ TEST_CASE("time-shifted connections both ways, read through the output cache", "
     g.link("A", "C");
     g.link("C", "B");
     auto r = g.w.run();
+    check_max_advance(r, 2);
     CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~1  A~0 C~0  B~0 B~1  B~0 A~1  C~0 C~1
                                   C~0 B~0  A~1 C~1  C~1 B~1)"));
     CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": -1}}})")));
@@ -505,6 +545,7 @@ TEST_CASE("the race mosaik loses with processes: run right and identically 20 ti
             w.connect("A.0", "B.0", {{"val_out", "val_in"}});
             w.connect("B.0", "D.0", {{"val_out", "val_in"}});
             auto g = w.run();
+            check_max_advance(g, 3);
             CAPTURE(round);
             REQUIRE(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
                                             A~1 B~1  C~1 B~1  B~1 D~1  A~1 A~2  C~1 C~2  D~1 D~2
@@ -552,6 +593,7 @@ TEST_CASE("a control loop in a group tells a simulator outside only its last rou
     g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
     g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
     auto r = g.w.run();
+    check_max_advance(r, 1);
     CHECK(edges_of(r) == edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:2 C~0"));
     CHECK(same(inputs_of(r, "A~0:2"), json(R"({"Loop": {"loop_in": {"B.Loop": 2}}})")));
     CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"A.Loop": 2}}})")));
@@ -567,6 +609,7 @@ TEST_CASE("a control loop in a group tells a simulator inside its first round",
     g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
     g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
     auto r = g.w.run();
+    check_max_advance(r, 1);
     CHECK(edges_of(r) == edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:0 C~0:0"));
     CHECK(same(inputs_of(r, "B~0:1"), json(R"({"Loop": {"loop_in": {"A.Loop": 2}}})")));
     CHECK(same(inputs_of(r, "C~0:0"), json(R"({"0": {"val_in": {"A.Loop": 1}}})")));
@@ -581,6 +624,7 @@ TEST_CASE("an event-based weak loop whose output comes at a later time",
     g.link("B", "A", "val_in", {.weak = true});
     g.w.set_initial_event("A");
     auto r = g.w.run();
+    check_max_advance(r, 3);
     CHECK(edges_of(r) == edges("A~0:0 B~2:0  B~2:0 A~2:1"));
     CHECK(same(inputs_of(r, "B~2:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
     CHECK(same(inputs_of(r, "A~2:1"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
@@ -597,6 +641,7 @@ TEST_CASE("a loop in a group fed from outside does not deadlock", "[mosaik][worl
     g.w.set_initial_event("A", 0);
     g.w.set_initial_event("B", 0);
     auto r = g.w.run();
+    check_max_advance(r, 7);
     CHECK(edges_of(r) == edges("A~0 A~1"));
     CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "B~0:0"});
     CHECK(same(inputs_of(r, "B~0:0"), json("{}")));
@@ -611,6 +656,7 @@ TEST_CASE("a time-shifted loop of event-based simulators does not loop at one ti
     g.link("A", "B");
     g.link("B", "A", "val_in", {.time_shifted = 1, .initial_data = params(R"({"val_out": -1})")});
     auto r = g.w.run();
+    check_max_advance(r, 2);
     CHECK(edges_of(r) == edges("A~0 B~0  B~0 A~1  A~1 B~1"));
     CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
     CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
