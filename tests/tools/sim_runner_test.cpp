@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <sim/codec/json_codec.hpp>
 #include <sim/core/asio.hpp>
 
 #include "support/child.hpp"
@@ -335,4 +337,120 @@ TEST_CASE("a container process that cannot start fails the run with a clear erro
                                SIM_RUNNER_EXE, file.string(), dir.file("out"), dir.file("stderr")});
     REQUIRE(p.wait(std::chrono::seconds(20)) == 1);
     CHECK_THAT(slurp(dir.file("stderr")), Catch::Contains("container process taken did not start"));
+}
+
+namespace {
+
+// A world of Python simulators (the standard-library one of the mosaik tests), an event-based
+// one between time-based ones, as a scenario file.
+std::string cosim_world(const std::string& extra_connection = "") {
+    return std::string(
+               "name: race\n"
+               "mosaik:\n"
+               "  until: 3\n"
+               "  sim_config:\n"
+               "    Generic: {cmd: \"") +
+           SIM_PYTHON + " " + SIM_GENERIC_SIM_PY +
+           " %(addr)s\"}\n"
+           "  simulators:\n"
+           "    - {sid: A, sim: Generic}\n"
+           "    - {sid: B, sim: Generic, params: {step_type: event-based}}\n"
+           "    - {sid: C, sim: Generic}\n"
+           "    - {sid: D, sim: Generic}\n"
+           "  entities:\n"
+           "    - {sim: A, model: A}\n"
+           "    - {sim: B, model: A}\n"
+           "    - {sim: C, model: A}\n"
+           "    - {sim: D, model: A}\n"
+           "  connections:\n"
+           "    - {from: C.0, to: B.0, attrs: [[val_out, val_in]]}\n"
+           "    - {from: A.0, to: B.0, attrs: [[val_out, val_in]]}\n"
+           "    - {from: B.0, to: D.0, attrs: [val_out, [val_out, val_in]]}\n" +
+           extra_connection;
+}
+
+}  // namespace
+
+TEST_CASE("sim-runner is the mosaik master of a mosaik: section and writes its execution graph",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("race.yaml");
+    std::ofstream(file) << cosim_world();
+    auto v = sim_runner({"validate", file});
+    CHECK(v.status == 0);
+    CHECK(v.out ==
+          file + ": valid (a mosaik world of 4 simulators, 4 entity sets, 3 connections)\n");
+
+    const std::string graph = dir.file("graph.json");
+    auto r =
+        sim_runner({"run", file, "--out", dir.file("out"), "--quiet", "--execution-graph", graph});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const sim::value g = sim::json_codec().decode(slurp(graph));
+    CHECK(g["format"] == sim::value("mosaik-execution-graph"));
+    CHECK(g["nodes"].as_array().size() == 12);  // four simulators, three steps each
+    std::set<std::string> edges;
+    for (const auto& e : g["edges"].as_array())
+        edges.insert(e[0].as_string() + " " + e[1].as_string());
+    CHECK(edges.contains("A~2 B~2"));
+    CHECK(edges.contains("B~2 D~2"));
+    CHECK(edges.size() == 15);
+    const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
+    CHECK(summary.find("\"steps\": 12") != std::string::npos);
+}
+
+TEST_CASE("a mosaik: section's mistakes name file, line and key, or the simulator",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string typo = dir.file("typo.yaml");
+    std::ofstream(typo) << "mosaik:\n"
+                           "  until: 3\n"
+                           "  sim_config: {S: {cmd: \"true %(addr)s\"}}\n"
+                           "  simulators: [{sid: A, sim: S, gruop: g}]\n";
+    auto r = sim_runner({"validate", typo});
+    CHECK(r.status == 2);
+    CHECK(r.err == "error: " + typo +
+                       ":4:33: mosaik.simulators[0].gruop: unknown key (expected one of: sid, sim, "
+                       "group, params)\n");
+
+    const std::string refs = dir.file("refs.yaml");
+    std::ofstream(refs) << "mosaik:\n"
+                           "  until: 3\n"
+                           "  sim_config: {S: {cmd: \"true %(addr)s\"}}\n"
+                           "  simulators: [{sid: A, sim: T}]\n"
+                           "  connections: [{from: X.0, to: A.0, attrs: [x]}]\n";
+    r = sim_runner({"validate", refs});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(refs + ":4:") != std::string::npos);
+    CHECK(r.err.find(": mosaik.simulators[0].sim: no simulator \"T\" in sim_config") !=
+          std::string::npos);
+    CHECK(r.err.find("mosaik.connections[0].from: \"X.0\" is not a full entity id") !=
+          std::string::npos);
+
+    // Found while setting the world up: a model's attribute, a cycle without delay.
+    const std::string attr = dir.file("attr.yaml");
+    std::string world = cosim_world();
+    world.replace(world.find("[[val_out, val_in]]"), 19, "[[val_ot, val_in]]");
+    std::ofstream(attr) << world;
+    r = sim_runner({"run", attr, "--out", dir.file("o1"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("mosaik.connections[0]: C.0 has no output \"val_ot\"") != std::string::npos);
+
+    const std::string cycle = dir.file("cycle.yaml");
+    std::ofstream(cycle) << cosim_world("    - {from: D.0, to: A.0, attrs: [[val_out, val_in]]}\n");
+    r = sim_runner({"run", cycle, "--out", dir.file("o2"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("the dataflow has a cycle without delay: A -> B -> D -> A") !=
+          std::string::npos);
+}
+
+TEST_CASE("a scenario without a mosaik: section still needs clock, containers and agents",
+          "[tools][sim-runner]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("empty.yaml");
+    std::ofstream(file) << "name: nothing\n";
+    auto r = sim_runner({"validate", file});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(":1:1: clock: missing") != std::string::npos);
+    CHECK(r.err.find(":1:1: agents: missing") != std::string::npos);
 }

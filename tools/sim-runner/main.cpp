@@ -2,7 +2,7 @@
 //
 //   sim-runner validate FILE [--set key=value]... [--plugin LIB]...
 //   sim-runner run FILE [--until T] [--seed N] [--out DIR] [--set key=value]... [--plugin LIB]...
-//                  [--quiet]
+//                  [--execution-graph FILE] [--quiet]
 //   sim-runner types [--plugin LIB]...
 //   sim-runner container ...   (a scenario's container in a process of its own; the runner
 //                               starts these itself)
@@ -135,6 +135,7 @@ struct command_line {
     std::vector<std::string> plugins;
     std::string out_dir = ".";
     std::string until_text;
+    std::string execution_graph;
     std::uint64_t seed = 0;
     bool quiet = false;
     CLI::App* validate = nullptr;
@@ -169,6 +170,8 @@ void define_commands(CLI::App& app, command_line& cl) {
     cl.run->add_option("--out", cl.out_dir, "directory for the recordings and summary.json")
         ->capture_default_str();
     add_sets(cl.run);
+    cl.run->add_option("--execution-graph", cl.execution_graph,
+                       "with a mosaik: section, write the run's execution graph (JSON) here");
     cl.run->add_flag("-q,--quiet", cl.quiet, "print nothing but errors");
     add_plugins(cl.run);
 
@@ -212,6 +215,12 @@ int validate_command(const command_line& cl, const sim::scenario& s,
         }
     }
     if (!known) return 2;
+    if (s.mosaik) {
+        std::cout << cl.file << ": valid (a mosaik world of " << s.mosaik->simulators.size()
+                  << " simulators, " << s.mosaik->entity_sets.size() << " entity sets, "
+                  << s.mosaik->connections.size() << " connections)\n";
+        return 0;
+    }
     std::cout << cl.file << ": valid (" << s.containers.size() << " containers, " << s.agents.size()
               << " agent groups, " << s.records.size() << " recordings)\n";
     return 0;
@@ -255,6 +264,7 @@ int run_command(const command_line& cl, const sim::scenario& s, const sim::agent
                 const plugin_loader& plugins) {
     sim::run_options options;
     options.out_dir = cl.out_dir;
+    options.execution_graph = cl.execution_graph;
     if (*cl.seed_option) options.seed = cl.seed;
     if (!cl.until_text.empty()) {
         try {

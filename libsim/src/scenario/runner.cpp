@@ -23,6 +23,7 @@
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/wait_queue.hpp>
 
+#include "scenario/cosim.hpp"
 #include "scenario/hosts.hpp"
 #include "scenario/pacing.hpp"
 #include "scenario/plan.hpp"
@@ -320,6 +321,7 @@ class scenario_run {
 
 run_summary run_scenario(const scenario& s, const agent_registry& types,
                          const run_options& options) {
+    if (s.mosaik) return detail::run_cosim(s, options);
     check_runnable(s, types, options);
     return scenario_run(s, types, options).execute();
 }

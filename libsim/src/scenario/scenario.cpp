@@ -511,10 +511,32 @@ class scenario_reader {
     scenario read() {
         s_.file = file_;
         read_header();
-        read_clock(root_["clock"]);
-        read_containers(root_["containers"]);
-        read_agents(root_["agents"]);
-        check_agent_references(root_["agents"]);
+        if (root_["mosaik"]) {
+            read_mosaik(root_["mosaik"]);
+            for (const char* key : {"containers", "agents", "record"}) {
+                if (root_[key]) {
+                    problem(root_[key], key,
+                            "a scenario with a mosaik: section has no containers, agents or "
+                            "recordings of agents yet (run those as a scenario of their own)");
+                }
+            }
+        } else {
+            bool complete = true;
+            for (const char* key : {"clock", "containers", "agents"}) {
+                if (!root_[key]) {
+                    problems_.push_back(where(file_, root_.Mark(), key) + ": missing (expected " +
+                                        expected_at({key}) + ")");
+                    complete = false;
+                }
+            }
+            if (!complete) throw scenario_error(std::move(problems_));
+        }
+        if (root_["clock"]) read_clock(root_["clock"]);
+        if (root_["containers"]) read_containers(root_["containers"]);
+        if (root_["agents"]) {
+            read_agents(root_["agents"]);
+            check_agent_references(root_["agents"]);
+        }
         if (root_["record"]) read_records(root_["record"]);
         if (!problems_.empty()) throw scenario_error(std::move(problems_));
         return std::move(s_);
@@ -699,6 +721,170 @@ class scenario_reader {
             }
             s_.records.push_back(std::move(rec));
         }
+    }
+
+    // ---- the mosaik: section (docs/cosim.md)
+
+    void read_mosaik(const YAML::Node& m) {
+        scenario_mosaik w;
+        w.where = location_of(file_, m, "mosaik");
+        if (m["time_resolution"]) w.time_resolution = m["time_resolution"].as<double>();
+        w.until = m["until"].as<std::int64_t>();
+        if (m["rt_factor"] && !m["rt_factor"].IsNull()) {
+            problem(m["rt_factor"], "mosaik.rt_factor",
+                    "real time is not supported by the master yet: use null (as fast as possible)");
+        }
+        if (m["lazy_stepping"]) w.lazy_stepping = m["lazy_stepping"].as<bool>();
+        if (m["max_loop_iterations"])
+            w.max_loop_iterations = m["max_loop_iterations"].as<std::int64_t>();
+        read_sim_configs(m["sim_config"], w);
+        read_world_groups(m["groups"], w);
+        read_world_simulators(m["simulators"], w);
+        read_world_entities(m["entities"], w);
+        read_world_connections(m["connections"], w);
+        for (std::size_t i = 0; m["initial_events"] && i < m["initial_events"].size(); ++i) {
+            const YAML::Node e = m["initial_events"][i];
+            const std::string sid = e["sim"].Scalar();
+            if (!has_sid(w, sid))
+                problem(e["sim"], fmt::format("mosaik.initial_events[{}].sim", i),
+                        "no simulator \"" + sid + "\"");
+            w.initial_events.emplace_back(sid, e["time"] ? e["time"].as<std::int64_t>() : 0);
+        }
+        s_.mosaik = std::move(w);
+    }
+
+    void read_sim_configs(const YAML::Node& configs, scenario_mosaik& w) {
+        for (auto it = configs.begin(); it != configs.end(); ++it) {
+            scenario_mosaik::sim_config c;
+            c.name = it->first.Scalar();
+            const YAML::Node n = it->second;
+            const std::string key = "mosaik.sim_config." + c.name;
+            c.where = location_of(file_, n, key);
+            for (const char* unsupported : {"python", "plugin", "container"}) {
+                if (n[unsupported]) {
+                    problem(n[unsupported], key + "." + unsupported,
+                            std::string(unsupported) +
+                                ": is not supported by the master yet (start the simulator with "
+                                "cmd:, or run it and use connect:)");
+                }
+            }
+            if (n["cmd"]) c.cmd = n["cmd"].Scalar();
+            if (n["cwd"]) c.cwd = n["cwd"].Scalar();
+            if (n["env"]) {
+                for (auto e = n["env"].begin(); e != n["env"].end(); ++e)
+                    c.env.emplace_back(e->first.Scalar(), e->second.Scalar());
+            }
+            if (n["connect"]) c.connect = n["connect"].Scalar();
+            if (c.cmd.empty() == c.connect.empty() && !n["python"] && !n["plugin"] &&
+                !n["container"]) {
+                problem(n, key, "expected one of cmd: or connect:");
+            }
+            w.configs.push_back(std::move(c));
+        }
+    }
+
+    void read_world_groups(const YAML::Node& groups, scenario_mosaik& w) {
+        std::set<std::string> ids;
+        for (std::size_t i = 0; groups && i < groups.size(); ++i) {
+            const YAML::Node g = groups[i];
+            scenario_mosaik::group out{g["id"].Scalar(), ""};
+            if (g["parent"] && !g["parent"].IsNull()) {
+                out.parent = g["parent"].Scalar();
+                if (!ids.contains(out.parent))
+                    problem(g["parent"], fmt::format("mosaik.groups[{}].parent", i),
+                            "no group \"" + out.parent + "\" before this one");
+            }
+            if (!ids.insert(out.id).second)
+                problem(g["id"], fmt::format("mosaik.groups[{}].id", i),
+                        "\"" + out.id + "\" names two groups");
+            w.groups.push_back(std::move(out));
+        }
+    }
+
+    void read_world_simulators(const YAML::Node& sims, scenario_mosaik& w) {
+        for (std::size_t i = 0; i < sims.size(); ++i) {
+            const YAML::Node n = sims[i];
+            scenario_mosaik::simulator out;
+            out.sid = n["sid"].Scalar();
+            out.sim = n["sim"].Scalar();
+            out.where = location_of(file_, n, fmt::format("mosaik.simulators[{}]", i));
+            if (n["group"] && !n["group"].IsNull()) out.group = n["group"].Scalar();
+            if (n["params"]) out.params = to_value(n["params"]).as_map();
+            if (std::none_of(w.configs.begin(), w.configs.end(),
+                             [&](const auto& c) { return c.name == out.sim; }))
+                problem(n["sim"], fmt::format("mosaik.simulators[{}].sim", i),
+                        "no simulator \"" + out.sim + "\" in sim_config");
+            if (!out.group.empty() &&
+                std::none_of(w.groups.begin(), w.groups.end(),
+                             [&](const auto& g) { return g.id == out.group; }))
+                problem(n["group"], fmt::format("mosaik.simulators[{}].group", i),
+                        "no group \"" + out.group + "\"");
+            if (has_sid(w, out.sid))
+                problem(n["sid"], fmt::format("mosaik.simulators[{}].sid", i),
+                        "\"" + out.sid + "\" names two simulators");
+            w.simulators.push_back(std::move(out));
+        }
+    }
+
+    void read_world_entities(const YAML::Node& sets, scenario_mosaik& w) {
+        for (std::size_t i = 0; sets && i < sets.size(); ++i) {
+            const YAML::Node n = sets[i];
+            scenario_mosaik::entities out;
+            out.sim = n["sim"].Scalar();
+            out.model = n["model"].Scalar();
+            out.name = n["name"] ? n["name"].Scalar() : out.sim + "." + out.model;
+            out.where = location_of(file_, n, fmt::format("mosaik.entities[{}]", i));
+            if (n["count"]) out.count = n["count"].as<std::int64_t>();
+            if (n["params"]) out.params = to_value(n["params"]).as_map();
+            if (!has_sid(w, out.sim))
+                problem(n["sim"], fmt::format("mosaik.entities[{}].sim", i),
+                        "no simulator \"" + out.sim + "\"");
+            w.entity_sets.push_back(std::move(out));
+        }
+    }
+
+    void read_world_connections(const YAML::Node& links, scenario_mosaik& w) {
+        for (std::size_t i = 0; links && i < links.size(); ++i) {
+            const YAML::Node n = links[i];
+            scenario_mosaik::connection out;
+            out.from = n["from"].Scalar();
+            out.to = n["to"].Scalar();
+            out.where = location_of(file_, n, fmt::format("mosaik.connections[{}]", i));
+            for (const auto& a : n["attrs"]) {
+                if (a.IsScalar()) {
+                    out.attrs.emplace_back(a.Scalar(), a.Scalar());
+                } else {
+                    out.attrs.emplace_back(a[0].Scalar(), a[1].Scalar());
+                }
+            }
+            if (n["time_shifted"]) {
+                const YAML::Node shift = n["time_shifted"];
+                out.time_shifted = shift.Scalar() == "true"    ? 1
+                                   : shift.Scalar() == "false" ? 0
+                                                               : shift.as<std::int64_t>();
+            }
+            if (n["weak"]) out.weak = n["weak"].as<bool>();
+            if (n["initial_data"]) out.initial_data = to_value(n["initial_data"]).as_map();
+            if (n["async_requests"] && n["async_requests"].as<bool>())
+                problem(n["async_requests"],
+                        fmt::format("mosaik.connections[{}].async_requests", i),
+                        "asynchronous requests are not served by the master yet");
+            for (const auto* end : {&out.from, &out.to}) {
+                const auto dot = end->find('.');
+                if (dot == std::string::npos || !has_sid(w, end->substr(0, dot)))
+                    problem(
+                        n[end == &out.from ? "from" : "to"],
+                        fmt::format("mosaik.connections[{}].{}", i,
+                                    end == &out.from ? "from" : "to"),
+                        "\"" + *end + "\" is not a full entity id of a simulator here (SID.EID)");
+            }
+            w.connections.push_back(std::move(out));
+        }
+    }
+
+    static bool has_sid(const scenario_mosaik& w, const std::string& sid) {
+        return std::any_of(w.simulators.begin(), w.simulators.end(),
+                           [&](const auto& s) { return s.sid == sid; });
     }
 
     const YAML::Node& root_;

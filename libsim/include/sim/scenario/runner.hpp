@@ -36,6 +36,9 @@ struct run_options {
     /// first arguments, to which the runner appends sim::container_main's options. sim-runner
     /// gives itself: `{"/path/to/sim-runner", "container"}`.
     std::vector<std::string> container_command;
+    /// A scenario with a mosaik: section: write the run's execution graph here as JSON
+    /// (mosaik-scheduler.md §9; `sim-runner run --execution-graph FILE`).
+    std::string execution_graph;
 };
 
 /// What a run did; also written to `<out_dir>/summary.json`.

@@ -92,6 +92,60 @@ struct scenario_record {
     scenario_location where;
 };
 
+/// A `mosaik:` section: a world of mosaik-API simulators that sim-runner couples as the master,
+/// key for key as mosaik's World API (docs/cosim.md).
+struct scenario_mosaik {
+    /// How a simulator of `sim_config` is reached: started (`cmd`, in `cwd` with `env`; it
+    /// connects back to `%(addr)s`) or already listening (`connect`).
+    struct sim_config {
+        std::string name;
+        std::string cmd;
+        std::string cwd;  ///< relative to the scenario file; empty: its directory
+        std::vector<std::pair<std::string, std::string>> env;
+        std::string connect;  ///< host:port
+        scenario_location where;
+    };
+    struct group {
+        std::string id;
+        std::string parent;  ///< empty: at the top
+    };
+    struct simulator {
+        std::string sid;
+        std::string sim;    ///< a sim_config name
+        std::string group;  ///< empty: none
+        map params;
+        scenario_location where;
+    };
+    struct entities {
+        std::string name;  ///< names the set of full ids made
+        std::string sim;   ///< a simulator's sid
+        std::string model;
+        std::int64_t count = 1;
+        map params;
+        scenario_location where;
+    };
+    struct connection {
+        std::string from, to;  ///< full entity ids, SID.EID
+        std::vector<std::pair<std::string, std::string>> attrs;
+        std::int64_t time_shifted = 0;
+        bool weak = false;
+        map initial_data;
+        scenario_location where;
+    };
+
+    double time_resolution = 1.0;
+    std::int64_t until = 0;  ///< exclusive, in steps
+    bool lazy_stepping = true;
+    std::int64_t max_loop_iterations = 100;
+    std::vector<sim_config> configs;
+    std::vector<group> groups;
+    std::vector<simulator> simulators;
+    std::vector<entities> entity_sets;
+    std::vector<connection> connections;
+    std::vector<std::pair<std::string, std::int64_t>> initial_events;  ///< sid, time
+    scenario_location where;
+};
+
 struct scenario {
     std::string file;
     std::string name;
@@ -101,6 +155,7 @@ struct scenario {
     std::vector<scenario_container> containers;
     std::vector<scenario_agents> agents;
     std::vector<scenario_record> records;
+    std::optional<scenario_mosaik> mosaik;  ///< a world sim-runner runs as the mosaik master
 
     const scenario_agents* group(std::string_view name) const noexcept;
     const scenario_container* container(std::string_view name) const noexcept;
