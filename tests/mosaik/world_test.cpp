@@ -7,12 +7,14 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -661,4 +663,40 @@ TEST_CASE("a time-shifted loop of event-based simulators does not loop at one ti
     CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
     CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
     CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+}
+
+namespace {
+
+// A time-based simulator whose steps take a while of wall time.
+class slow_sim : public generic_sim {
+  public:
+    value step(std::int64_t time, const value& inputs, std::int64_t max_advance) override {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the work of a step
+        return generic_sim::step(time, inputs, max_advance);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("in real time a step starts no earlier than its time, and strict mode fails late ones",
+          "[mosaik][world][realtime]") {
+    {
+        world w({.until = 5, .time_resolution = 0.5, .rt_factor = 0.04});  // 20 ms per step
+        w.start("A", generic());
+        w.start("B", generic());
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+        const auto began = std::chrono::steady_clock::now();
+        auto g = w.run();
+        // The steps at 4 started 4 * 20 ms after the first, not one step early as in mosaik.
+        CHECK(std::chrono::steady_clock::now() - began >= std::chrono::milliseconds(80));
+        CHECK(g.nodes.size() == 10);
+        CHECK(w.lateness().steps == 10);
+        check_max_advance(g, 5);
+    }
+    {
+        world w({.until = 5, .rt_factor = 0.005, .rt_strict = true});  // 5 ms per step
+        w.start("Slow", std::make_unique<slow_sim>());
+        w.create("Slow", 1, "A");
+        CHECK_THROWS_WITH(w.run(), Catch::Contains("too slow for real time"));
+    }
 }

@@ -1,13 +1,17 @@
 // world::run: the scheduler (mosaik-scheduler.md §4-§6) over the world world.cpp set up.
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include <sim/codec/value.hpp>
 #include <sim/mosaik/world.hpp>
+#include <sim/runtime/runtime.hpp>
+#include <sim/runtime/sleep.hpp>
 
 #include "world_state.hpp"
 
@@ -272,6 +276,32 @@ struct world::run_state {
         return false;
     }
 
+    // Real time: waits until the step at `t` is due, t * rt_factor * time_resolution after
+    // `began`; returns how late it starts (0 when on time).
+    double pace(std::chrono::steady_clock::time_point began, std::int64_t t) {
+        const double period = *w.options_.rt_factor * w.options_.time_resolution;
+        const auto due =
+            began + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(t) * period));
+        const auto now = std::chrono::steady_clock::now();
+        if (now < due) {
+            // Only the master's fiber waits: the simulators' requests are served meanwhile.
+            if (runtime::current() != nullptr) {
+                sim::sleep_until(due);
+            } else {
+                std::this_thread::sleep_until(due);
+            }
+            return 0;
+        }
+        const double late = std::chrono::duration<double>(now - due).count();
+        if (w.options_.rt_strict && late >= period)
+            simulation_error(
+                fmt::format("the simulation is too slow for real time: the step at {} "
+                            "started {:.3f} s late (rt_factor {}, rt_strict)",
+                            t, late, *w.options_.rt_factor));
+        return late;
+    }
+
     // E1: from each step to the step it scheduled itself, where that one ran.
     void add_self_step_edges() {
         std::set<std::string> ran;
@@ -309,12 +339,22 @@ execution_graph world::run() {
         r.prepare();
         for (auto& s : sims_)
             s->sim->setup_done();
+        const auto began = std::chrono::steady_clock::now();
+        double lag_sum = 0;
         for (;;) {
             r.advance_progress();
             sim_state* next = r.pick();
             if (next == nullptr) break;
+            if (options_.rt_factor) {
+                const double lag = r.pace(began, next->next_steps.begin()->time());
+                lag_sum += lag;
+                ++lateness_.steps;
+                lateness_.max_seconds = std::max(lateness_.max_seconds, lag);
+            }
             r.step(*next);
         }
+        if (lateness_.steps > 0)
+            lateness_.mean_seconds = lag_sum / static_cast<double>(lateness_.steps);
         std::vector<std::string> stuck;
         for (auto& s : sims_) {
             if (!s->next_steps.empty() && *s->next_steps.begin() < r.end_of(*s))

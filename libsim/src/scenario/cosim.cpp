@@ -103,13 +103,18 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
         mosaik::world w({.until = m.until,
                          .time_resolution = m.time_resolution,
                          .lazy_stepping = m.lazy_stepping,
-                         .max_loop_iterations = m.max_loop_iterations});
+                         .max_loop_iterations = m.max_loop_iterations,
+                         .rt_factor = m.rt_factor,
+                         .rt_strict = m.rt_strict});
         build(w, s);
         try {
             graph = w.run();
         } catch (const std::invalid_argument& e) {
             wrong(m.where, e);
         }
+        summary.realtime = m.rt_factor.has_value();
+        summary.max_lag = w.lateness().max_seconds;
+        summary.mean_lag = w.lateness().mean_seconds;
     });
     summary.steps = graph.nodes.size();
     summary.sim_time = static_cast<double>(m.until);

@@ -731,9 +731,13 @@ class scenario_reader {
         if (m["time_resolution"]) w.time_resolution = m["time_resolution"].as<double>();
         w.until = m["until"].as<std::int64_t>();
         if (m["rt_factor"] && !m["rt_factor"].IsNull()) {
-            problem(m["rt_factor"], "mosaik.rt_factor",
-                    "real time is not supported by the master yet: use null (as fast as possible)");
+            w.rt_factor = m["rt_factor"].as<double>();
+            if (*w.rt_factor <= 0)
+                problem(m["rt_factor"], "mosaik.rt_factor",
+                        "expected null (as fast as possible) or a positive number of wall seconds "
+                        "per simulated second");
         }
+        if (m["rt_strict"]) w.rt_strict = m["rt_strict"].as<bool>();
         if (m["lazy_stepping"]) w.lazy_stepping = m["lazy_stepping"].as<bool>();
         if (m["max_loop_iterations"])
             w.max_loop_iterations = m["max_loop_iterations"].as<std::int64_t>();

@@ -137,6 +137,9 @@ struct scenario_mosaik {
     std::int64_t until = 0;  ///< exclusive, in steps
     bool lazy_stepping = true;
     std::int64_t max_loop_iterations = 100;
+    /// Real time: wall seconds per simulated second (a step takes rt_factor * time_resolution).
+    std::optional<double> rt_factor;
+    bool rt_strict = false;  ///< fail when a step starts a whole step late
     std::vector<sim_config> configs;
     std::vector<group> groups;
     std::vector<simulator> simulators;

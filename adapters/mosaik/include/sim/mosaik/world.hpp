@@ -7,8 +7,8 @@
 /// `coupled_simulator` interface (values as mosaik's JSON has them), which in-process simulators
 /// implement directly. Steps are atomic, as with in-process mosaik; the waits of §4 order them,
 /// and among simulators that may step, the earliest time (then the earliest started) goes first.
-/// It does not yet serve asynchronous requests, real time or set_data; see docs/cosim.md when it
-/// does.
+/// It does not yet serve the asynchronous requests get_data, set_data and set_event
+/// (docs/cosim.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +55,18 @@ struct world_options {
     double time_resolution = 1.0;
     bool lazy_stepping = true;
     std::int64_t max_loop_iterations = 100;
+    /// Real time: the step at time t starts t * rt_factor * time_resolution wall seconds after
+    /// the run began (not earlier); nothing: as fast as possible.
+    std::optional<double> rt_factor;
+    /// Real time: fail the run when a step starts a whole step period or more late.
+    bool rt_strict = false;
+};
+
+/// How late steps started in real time (all zero as fast as possible).
+struct lateness {
+    double max_seconds = 0;
+    double mean_seconds = 0;
+    std::uint64_t steps = 0;
 };
 
 /// `world.connect`'s keyword arguments.
@@ -114,6 +126,8 @@ class world {
     /// simulator, its call and time when a run cannot go on; the simulators are stopped then
     /// too.
     execution_graph run();
+    /// After `run`: how late steps started in real time.
+    const mosaik::lateness& lateness() const noexcept { return lateness_; }
 
   private:
     struct sim_state;
@@ -126,6 +140,7 @@ class world {
     world_options options_;
     std::vector<std::unique_ptr<sim_state>> sims_;
     std::vector<std::pair<std::string, std::string>> entity_edges_;  // full ids, undirected
+    mosaik::lateness lateness_;
     bool ran_ = false;
 };
 
