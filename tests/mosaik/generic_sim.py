@@ -10,6 +10,8 @@ set by init's sim params:
   output_timing  {"step time": output time}: get_data says "time" then, and nothing at other
                  steps; without it every step outputs val_out = the step's time
   trigger        hybrid: the inputs that trigger a step
+  hang_at        a step time at which step never returns (after writing the file hang_mark):
+                 a simulator stuck in its work, which only its lifeline ends
 
 Model "A" has attrs val_in, trigger_in, val_out, never_out and the param extra_info; the extra
 method method_a(arg) answers "method_a(<arg>)".
@@ -19,6 +21,7 @@ method method_a(arg) answers "method_a(<arg>)".
 
 import json
 import socket
+import time
 import struct
 import sys
 
@@ -39,13 +42,17 @@ class GenericSim:
         self.step_size = 1
         self.self_steps = {}
         self.output_timing = None
+        self.hang_at = None
+        self.hang_mark = None
 
     def init(self, sid, time_resolution=1.0, step_type="time-based", step_size=1,
-             self_steps=None, output_timing=None, trigger=None):
+             self_steps=None, output_timing=None, trigger=None, hang_at=None, hang_mark=None):
         if step_type not in ("time-based", "event-based", "hybrid"):
             raise Failure("ValueError", "step_type: " + str(step_type))
         self.step_type = step_type
         self.step_size = step_size
+        self.hang_at = hang_at
+        self.hang_mark = hang_mark
         self.self_steps = {int(k): v for k, v in (self_steps or {}).items()}
         self.output_timing = (None if output_timing is None
                               else {int(k): v for k, v in output_timing.items()})
@@ -71,6 +78,12 @@ class GenericSim:
 
     def step(self, time, inputs, max_advance=None):
         self.time = time
+        if time == self.hang_at:
+            if self.hang_mark:
+                with open(self.hang_mark, "w") as mark:
+                    mark.write("stuck\n")
+            while True:
+                sleep_for_an_hour()
         if self.step_type == "time-based":
             return time + self.step_size
         return self.self_steps.get(time)
@@ -86,6 +99,10 @@ class GenericSim:
 
     def method_a(self, arg):
         return "method_a(%s)" % (arg,)
+
+
+def sleep_for_an_hour():
+    time.sleep(3600)
 
 
 def read_exact(sock, n):

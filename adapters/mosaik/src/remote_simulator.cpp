@@ -1,10 +1,15 @@
 #include <sim/mosaik/remote_simulator.hpp>
 
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,15 +45,11 @@ std::string substitute(std::string command, const std::string& from, const std::
     return command;
 }
 
+// Runs `command` through /bin/sh in a process group of its own. The child dies with this
+// thread (PR_SET_PDEATHSIG): a master that is killed, or ends through a path that skips its
+// destructors (a second Ctrl-C), leaves no simulator behind. (/bin/sh executes a simple
+// command in its own place, so the lifeline reaches the simulator itself.)
 pid_t spawn_shell(const std::string& command, const launch_options& o) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, o.cwd.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // A group of its own: the shell and whatever it starts end together.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) {
         std::string entry(*e);
@@ -62,48 +63,77 @@ pid_t spawn_shell(const std::string& command, const launch_options& o) {
     envp.push_back(nullptr);
     std::string shell = "/bin/sh", dash_c = "-c", cmd = command;
     char* argv[] = {shell.data(), dash_c.data(), cmd.data(), nullptr};
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw connection_error("cannot start \"" + command + "\": " + std::strerror(rc));
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw connection_error("cannot start \"" + command + "\": " + std::strerror(errno));
+    if (pid == 0) {
+        // Only system calls until exec: the parent has other threads.
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);  // the parent ended before the lifeline was set
+        if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) ::_exit(127);
+        ::execve("/bin/sh", argv, envp.data());
+        ::_exit(127);
+    }
     return pid;
 }
 
-// Waits, suspending the calling fiber, until process `pid` exits or `timeout` passes; reaps it
-// if it exited. True if it did.
+// A process's end as an event a fiber can wait for, with a bound, and that the one who armed it
+// can call off. Shared with the handlers, which may run after the waiter has gone.
+class exit_watch : public std::enable_shared_from_this<exit_watch> {
+  public:
+    // Null when the process is gone already (no pidfd can be had).
+    static std::shared_ptr<exit_watch> of(pid_t pid) {
+        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd < 0) return nullptr;
+        return std::shared_ptr<exit_watch>(new exit_watch(pidfd));
+    }
+
+    // True when the process has exited (not reaped), false at the timeout or when called off.
+    bool wait(std::chrono::milliseconds timeout) {
+        auto self = shared_from_this();
+        exited_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [self](const boost::system::error_code& ec) {
+                               if (!ec) self->gone_ = true;
+                               self->finish();
+                           });
+        timer_.expires_after(timeout);
+        timer_.async_wait([self](const boost::system::error_code& ec) {
+            if (!ec) self->finish();
+        });
+        woken_.wait([this] { return done_; });
+        boost::system::error_code ignored;
+        timer_.cancel();
+        exited_.cancel(ignored);
+        return gone_;
+    }
+    void call_off() { finish(); }
+
+  private:
+    explicit exit_watch(int pidfd)
+        : exited_(runtime::current()->io(), pidfd), timer_(runtime::current()->io()) {}
+    void finish() {
+        done_ = true;
+        woken_.notify_all();
+    }
+
+    boost::asio::posix::stream_descriptor exited_;
+    boost::asio::steady_timer timer_;
+    wait_queue woken_;
+    bool done_ = false;
+    bool gone_ = false;
+};
+
+// Waits, suspending the calling fiber, until child `pid` exits or `timeout` passes, and reaps
+// it if it exited. True if it did (or had already been reaped).
 bool wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return true;
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) return false;
-    struct shared {
-        shared(boost::asio::io_context& io, int fd) : exited(io, fd), timer(io) {}
-        boost::asio::posix::stream_descriptor exited;
-        boost::asio::steady_timer timer;
-        wait_queue woken;
-        bool done = false;
-        bool gone = false;
-    };
-    auto st = std::make_shared<shared>(runtime::current()->io(), pidfd);
-    st->exited.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                          [st](const boost::system::error_code& ec) {
-                              if (!ec) st->gone = true;
-                              st->done = true;
-                              st->woken.notify_all();
-                          });
-    st->timer.expires_after(timeout);
-    st->timer.async_wait([st](const boost::system::error_code& ec) {
-        if (!ec) {
-            st->done = true;
-            st->woken.notify_all();
-        }
-    });
-    st->woken.wait([&] { return st->done; });
-    boost::system::error_code ignored;
-    st->timer.cancel();
-    st->exited.cancel(ignored);
-    return st->gone && ::waitpid(pid, &status, 0) == pid;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD)) return true;
+    auto watch = exit_watch::of(pid);
+    if (watch && !watch->wait(timeout)) return false;
+    return ::waitpid(pid, &status, 0) == pid || errno == ECHILD;
 }
 
 }  // namespace
@@ -152,19 +182,29 @@ std::unique_ptr<remote_simulator> remote_simulator::launch(const std::string& na
     const std::string cmd =
         substitute(substitute(command, "%(addr)s", addr), "%(python)s", "python3");
     const pid_t pid = spawn_shell(cmd, o);
-    // Accepting ends when the simulator connects, exits, or takes too long.
+    // Accepting ends when the simulator connects, exits, or takes too long: a watcher closes
+    // the listener at its exit or the timeout, and is called off once it has connected. It
+    // does not reap: whoever ends the process does.
     struct shared {
         std::unique_ptr<sim::listener> l;
+        std::shared_ptr<exit_watch> watch;
         bool exited = false;
     };
     auto st = std::make_shared<shared>();
     st->l = std::move(accepting);
-    runtime::current()->spawn([st, pid, timeout = o.start_timeout] {
-        st->exited = wait_exit(pid, timeout);
+    st->watch = exit_watch::of(pid);
+    st->exited = st->watch == nullptr;
+    if (st->watch) {
+        runtime::current()->spawn([st, timeout = o.start_timeout] {
+            st->exited = st->watch->wait(timeout);
+            st->l->close();
+        });
+    } else {
         st->l->close();
-    });
+    }
     boost::system::error_code ec;
     auto s = st->l->accept(ec);
+    if (st->watch) st->watch->call_off();
     st->l->close();
     if (!s) {
         ::kill(-pid, SIGKILL);
@@ -252,7 +292,7 @@ void remote_simulator::stop() {
         (void)ch_->exchange(rpc::make_request("stop"), deadline(std::chrono::seconds(2)));
     } catch (const error&) {
     }
-    if (pid_ > 0 && wait_exit(pid_, std::chrono::seconds(2))) pid_ = -1;
+    if (pid_ > 0 && wait_exit(pid_, std::chrono::seconds(2))) pid_ = -1;  // reaped
 }
 
 }  // namespace sim::mosaik

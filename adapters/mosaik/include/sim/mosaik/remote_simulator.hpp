@@ -30,7 +30,8 @@ struct launch_options {
 class remote_simulator : public coupled_simulator {
   public:
     /// Runs `command` through /bin/sh, `%(addr)s` in it replaced by the `host:port` it must
-    /// connect back to, in a process group of its own, and waits for its connection (at most
+    /// connect back to, in a process group of its own that dies with the calling thread (a
+    /// killed master leaves no simulator behind), and waits for its connection (at most
     /// `start_timeout`). `name` is for messages. Throws `sim::connection_error` naming the
     /// command when it does not connect in time or exits first.
     static std::unique_ptr<remote_simulator> launch(const std::string& name,
