@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -699,4 +700,32 @@ TEST_CASE("in real time a step starts no earlier than its time, and strict mode 
         w.create("Slow", 1, "A");
         CHECK_THROWS_WITH(w.run(), Catch::Contains("too slow for real time"));
     }
+}
+
+TEST_CASE("a stop request ends a run before its next step and stops the simulators",
+          "[mosaik][world]") {
+    std::atomic<bool> stop{false};
+    world w({.until = 100, .stop = &stop});
+    auto a = std::make_unique<generic_sim>();
+    generic_sim* seen = a.get();
+    w.start("A", std::move(a));
+    w.create("A", 1, "A");
+    // The request comes from outside (a signal handler in sim-runner); here, after a step.
+    struct stopper : generic_sim {
+        std::atomic<bool>* stop = nullptr;
+        value step(std::int64_t time, const value& in, std::int64_t max_advance) override {
+            if (time == 2) stop->store(true);
+            return generic_sim::step(time, in, max_advance);
+        }
+    };
+    auto b = std::make_unique<stopper>();
+    b->stop = &stop;
+    w.start("B", std::move(b));
+    w.create("B", 1, "A");
+    auto g = w.run();
+    CHECK(w.interrupted());
+    CHECK(g.nodes.size() < 200);
+    CHECK(nodes_of(g).contains("B~2"));
+    CHECK_FALSE(nodes_of(g).contains("B~4"));
+    CHECK(seen->stopped);
 }

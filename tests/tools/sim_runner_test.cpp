@@ -454,3 +454,34 @@ TEST_CASE("a scenario without a mosaik: section still needs clock, containers an
     CHECK(r.err.find(":1:1: clock: missing") != std::string::npos);
     CHECK(r.err.find(":1:1: agents: missing") != std::string::npos);
 }
+
+TEST_CASE("simulator processes of a mosaik: section end when their master is killed",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    // A name of its own in the simulator's command line, to find it among the processes.
+    const fs::path sim = dir.file("lifeline" + std::to_string(::getpid()) + ".py");
+    fs::create_symlink(SIM_GENERIC_SIM_PY, sim);
+    const fs::path mark = dir.file("stuck");
+    const fs::path file = dir.file("stuck.yaml");
+    // The simulator hangs in its first step: it does not read its connection any more, so only
+    // its lifeline can end it once the master is gone.
+    std::ofstream(file) << "mosaik:\n"
+                           "  until: 10\n"
+                           "  sim_config: {S: {cmd: \"exec "
+                        << SIM_PYTHON << " " << sim.string()
+                        << " %(addr)s\"}}\n"
+                           "  simulators: [{sid: A, sim: S, params: {hang_at: 0, hang_mark: \""
+                        << mark.string()
+                        << "\"}}]\n"
+                           "  entities: [{sim: A, model: A}]\n";
+    sim_test::child_process p(
+        {SIM_RUNNER_EXE, "run", file.string(), "--out", dir.file("out"), "--quiet"});
+    REQUIRE(sim_test::eventually([&] { return fs::exists(mark); }, std::chrono::seconds(20)));
+    REQUIRE(processes_with(sim.string()).size() == 1);
+    ::kill(p.pid(), SIGKILL);  // no chance to stop its simulators
+    CHECK(p.wait() == 128 + SIGKILL);
+    CHECK(sim_test::eventually([&] { return processes_with(sim.string()).empty(); },
+                               std::chrono::seconds(10)));
+    for (int pid : processes_with(sim.string()))
+        ::kill(pid, SIGKILL);  // left behind by a broken lifeline: not by this test
+}

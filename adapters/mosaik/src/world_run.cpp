@@ -342,6 +342,10 @@ execution_graph world::run() {
         const auto began = std::chrono::steady_clock::now();
         double lag_sum = 0;
         for (;;) {
+            if (options_.stop != nullptr && options_.stop->load(std::memory_order_acquire)) {
+                interrupted_ = true;
+                break;
+            }
             r.advance_progress();
             sim_state* next = r.pick();
             if (next == nullptr) break;
@@ -360,7 +364,7 @@ execution_graph world::run() {
             if (!s->next_steps.empty() && *s->next_steps.begin() < r.end_of(*s))
                 stuck.push_back(s->sid + " at " + s->next_steps.begin()->to_string());
         }
-        if (!stuck.empty())
+        if (!stuck.empty() && !interrupted_)
             simulation_error(fmt::format("no simulator can step, but these still would: {}",
                                          fmt::join(stuck, ", ")));
         r.add_self_step_edges();

@@ -105,13 +105,15 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
                          .lazy_stepping = m.lazy_stepping,
                          .max_loop_iterations = m.max_loop_iterations,
                          .rt_factor = m.rt_factor,
-                         .rt_strict = m.rt_strict});
+                         .rt_strict = m.rt_strict,
+                         .stop = options.stop});
         build(w, s);
         try {
             graph = w.run();
         } catch (const std::invalid_argument& e) {
             wrong(m.where, e);
         }
+        summary.interrupted = w.interrupted();
         summary.realtime = m.rt_factor.has_value();
         summary.max_lag = w.lateness().max_seconds;
         summary.mean_lag = w.lateness().mean_seconds;

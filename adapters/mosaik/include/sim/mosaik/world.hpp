@@ -10,6 +10,7 @@
 /// It does not yet serve the asynchronous requests get_data, set_data and set_event
 /// (docs/cosim.md).
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,9 @@ struct world_options {
     std::optional<double> rt_factor;
     /// Real time: fail the run when a step starts a whole step period or more late.
     bool rt_strict = false;
+    /// Set (from a signal handler, say) to end the run before its next step; the simulators
+    /// are stopped as at a normal end.
+    const std::atomic<bool>* stop = nullptr;
 };
 
 /// How late steps started in real time (all zero as fast as possible).
@@ -128,6 +132,8 @@ class world {
     execution_graph run();
     /// After `run`: how late steps started in real time.
     const mosaik::lateness& lateness() const noexcept { return lateness_; }
+    /// After `run`: whether `world_options::stop` ended it early.
+    bool interrupted() const noexcept { return interrupted_; }
 
   private:
     struct sim_state;
@@ -141,6 +147,7 @@ class world {
     std::vector<std::unique_ptr<sim_state>> sims_;
     std::vector<std::pair<std::string, std::string>> entity_edges_;  // full ids, undirected
     mosaik::lateness lateness_;
+    bool interrupted_ = false;
     bool ran_ = false;
 };
 
