@@ -114,32 +114,44 @@ void report_calls(benchmark::State& state, const loop_result& ours, double chann
     state.counters["reply_bytes"] = ours.mean_reply_bytes;
 }
 
-// Serves echo and calls it over one connection, both ends in one runtime on this thread:
-// `in_flight` 1 for sequential calls, more for that many calling fibers.
-void rpc_calls(benchmark::State& state, transport t, std::string_view codec, int in_flight) {
-    const double channel_ns = channel_ns_per_request(t, codec, in_flight);
+// Serves echo and runs `measure(conn, text)` against it over one connection, both ends in one
+// runtime on this thread; `text` is the argument whose request frame is the channel benchmarks'
+// size. Returns what `measure` returns; `error` says why there is nothing.
+template <class Measure>
+loop_result on_echo_connection(transport t, std::string_view codec, std::string& error,
+                               Measure measure) {
     const temp_dir dir;
     const std::string text = echo_argument(codec);
     // Outlives the runtime: the server's connection fibers use it until they end.
     sim::rpc::router root;
     expose_echo(root);
     loop_result ours;
-    std::string error;
     try {
         sim::runtime rt;
         rt.run([&] {
             auto srv = sim::rpc::start_server(listen_url(t, dir), root, {}, with_codec(codec));
             auto conn = sim::rpc::open_connection(srv.local_address(), nullptr, with_codec(codec));
-            const sim::rpc::proxy remote = conn.remote();
-            auto call = [&] { return remote.call<std::string>("echo", text); };
-            ours = in_flight <= 1
-                       ? time_round_trips(state, conn.channel(), call, text, error)
-                       : time_in_flight(state, conn.channel(), in_flight, call, text, error);
+            ours = measure(conn, text);
             conn.close();
         });
     } catch (const std::exception& e) {
         error = e.what();
     }
+    return ours;
+}
+
+// Calls echo: `in_flight` 1 for sequential calls, more for that many calling fibers.
+void rpc_calls(benchmark::State& state, transport t, std::string_view codec, int in_flight) {
+    const double channel_ns = channel_ns_per_request(t, codec, in_flight);
+    std::string error;
+    const loop_result ours = on_echo_connection(
+        t, codec, error, [&](sim::rpc::connection& conn, const std::string& text) {
+            const sim::rpc::proxy remote = conn.remote();
+            auto call = [&] { return remote.call<std::string>("echo", text); };
+            return in_flight <= 1
+                       ? time_round_trips(state, conn.channel(), call, text, error)
+                       : time_in_flight(state, conn.channel(), in_flight, call, text, error);
+        });
     if (!error.empty()) return state.SkipWithError(error.c_str());
     std::string label = std::string(one_thread_label);
     if (in_flight > 1) label += ", " + std::to_string(in_flight) + " calls in flight";
@@ -151,54 +163,45 @@ void rpc_calls(benchmark::State& state, transport t, std::string_view codec, int
     }
 }
 
+// A window of `window` async_call futures: the oldest taken (get) and a new call started in its
+// place, `calls` times, then the rest taken.
+void run_async_window(const sim::rpc::proxy& remote, const std::string& text, int window,
+                      std::int64_t calls) {
+    std::deque<sim::future<std::string>> in_flight;
+    for (std::int64_t i = 0; i < calls; ++i) {
+        if (in_flight.size() == static_cast<std::size_t>(window)) {
+            auto reply = in_flight.front().get();
+            benchmark::DoNotOptimize(reply);
+            in_flight.pop_front();
+        }
+        in_flight.push_back(remote.async_call<std::string>("echo", text));
+    }
+    for (; !in_flight.empty(); in_flight.pop_front()) {
+        auto reply = in_flight.front().get();
+        benchmark::DoNotOptimize(reply);
+    }
+}
+
 // As rpc_calls with 100 in flight, but one async_call per request and no calling fibers of our
-// own: a window of `window` futures, the oldest taken (get) and a new call started in its place.
-// Each call runs in a fiber of its own that async_call spawns: the cost of the convenience over
-// long-lived callers.
+// own. Each call runs in a fiber of its own that async_call spawns: the cost of the convenience
+// over long-lived callers.
 void rpc_async_window(benchmark::State& state, transport t, std::string_view codec, int window) {
     const double channel_ns = channel_ns_per_request(t, codec, window);
-    const temp_dir dir;
-    const std::string text = echo_argument(codec);
-    sim::rpc::router root;
-    expose_echo(root);
-    loop_result ours;
     std::string error;
-    try {
-        sim::runtime rt;
-        rt.run([&] {
-            auto srv = sim::rpc::start_server(listen_url(t, dir), root, {}, with_codec(codec));
-            auto conn = sim::rpc::open_connection(srv.local_address(), nullptr, with_codec(codec));
+    const loop_result ours = on_echo_connection(
+        t, codec, error, [&](sim::rpc::connection& conn, const std::string& text) -> loop_result {
             const sim::rpc::proxy remote = conn.remote();
-            std::deque<sim::future<std::string>> in_flight;
-            auto run = [&](std::int64_t calls) {
-                for (std::int64_t i = 0; i < calls; ++i) {
-                    if (in_flight.size() == static_cast<std::size_t>(window)) {
-                        auto reply = in_flight.front().get();
-                        benchmark::DoNotOptimize(reply);
-                        in_flight.pop_front();
-                    }
-                    in_flight.push_back(remote.async_call<std::string>("echo", text));
-                }
-                for (; !in_flight.empty(); in_flight.pop_front()) {
-                    auto reply = in_flight.front().get();
-                    benchmark::DoNotOptimize(reply);
-                }
-            };
-            run(std::int64_t{warm_up_round_trips} * 10);
+            run_async_window(remote, text, window, std::int64_t{warm_up_round_trips} * 10);
             if (remote.async_call<std::string>("echo", text).get() != text) {
                 error = "the echo differs from the request";
-                return;
+                return {};
             }
             const std::int64_t batch = in_flight_batch(window);
             const loop_timer timer(conn.channel());
             while (state.KeepRunningBatch(batch))
-                run(batch);
-            ours = timer.finish(state.iterations());
-            conn.close();
+                run_async_window(remote, text, window, batch);
+            return timer.finish(state.iterations());
         });
-    } catch (const std::exception& e) {
-        error = e.what();
-    }
     if (!error.empty()) return state.SkipWithError(error.c_str());
     report_calls(state, ours, channel_ns,
                  std::string(one_thread_label) + ", a window of " + std::to_string(window) +
