@@ -12,6 +12,10 @@ set by init's sim params:
   trigger        hybrid: the inputs that trigger a step
   hang_at        a step time at which step never returns (after writing the file hang_mark):
                  a simulator stuck in its work, which only its lifeline ends
+  meet_at        a step time at which the step opens the FIFO meet_fifo, as its writer when
+                 meet_as is "writer", else as its reader: each open returns only once the other
+                 end is open too, so the step ends only if another simulator's step (meeting
+                 it there) runs at the same time; after 20 s alone the process ends (SIGALRM)
 
 Model "A" has attrs val_in, trigger_in, val_out, never_out and the param extra_info; the extra
 method method_a(arg) answers "method_a(<arg>)".
@@ -20,6 +24,8 @@ method method_a(arg) answers "method_a(<arg>)".
 """
 
 import json
+import os
+import signal
 import socket
 import time
 import struct
@@ -44,15 +50,19 @@ class GenericSim:
         self.output_timing = None
         self.hang_at = None
         self.hang_mark = None
+        self.meet = None
 
     def init(self, sid, time_resolution=1.0, step_type="time-based", step_size=1,
-             self_steps=None, output_timing=None, trigger=None, hang_at=None, hang_mark=None):
+             self_steps=None, output_timing=None, trigger=None, hang_at=None, hang_mark=None,
+             meet_at=None, meet_fifo=None, meet_as="reader"):
         if step_type not in ("time-based", "event-based", "hybrid"):
             raise Failure("ValueError", "step_type: " + str(step_type))
         self.step_type = step_type
         self.step_size = step_size
         self.hang_at = hang_at
         self.hang_mark = hang_mark
+        if meet_at is not None:
+            self.meet = (meet_at, meet_fifo, os.O_WRONLY if meet_as == "writer" else os.O_RDONLY)
         self.self_steps = {int(k): v for k, v in (self_steps or {}).items()}
         self.output_timing = (None if output_timing is None
                               else {int(k): v for k, v in output_timing.items()})
@@ -84,6 +94,10 @@ class GenericSim:
                     mark.write("stuck\n")
             while True:
                 sleep_for_an_hour()
+        if self.meet is not None and time == self.meet[0]:
+            signal.alarm(20)
+            os.close(os.open(self.meet[1], self.meet[2]))
+            signal.alarm(0)
         if self.step_type == "time-based":
             return time + self.step_size
         return self.self_steps.get(time)

@@ -4,10 +4,16 @@
 //     SIM_CONFIG = {"ExampleSim": {"cmd": "/path/to/example-sim %(addr)s"}}
 //     examplesim = world.start("ExampleSim", eid_prefix="Model_")
 //     models = examplesim.ExampleModel.create(2, init_val=2)
+//
+// The same file builds the simulator plugin libexample-sims.so, which sim-runner's master runs
+// in its own process, with no socket between them:
+//
+//     sim_config: {ExampleSim: {plugin: libexample-sims.so}}
 
 #include <map>
 #include <string>
 
+#include <sim/mosaik/plugin.hpp>
 #include <sim/mosaik/simulator.hpp>
 
 namespace {
@@ -82,7 +88,13 @@ class example_sim : public sim::mosaik::simulator {
 
 }  // namespace
 
+SIM_MOSAIK_PLUGIN(sims) {
+    sims.add<example_sim>("ExampleSim");
+}
+
+#ifndef SIM_MOSAIK_PLUGIN_LIBRARY
 int main(int argc, char** argv) {
     return sim::mosaik::main<example_sim>(argc, argv,
                                           "mosaik's ExampleSim (ExampleModel: val grows by delta)");
 }
+#endif

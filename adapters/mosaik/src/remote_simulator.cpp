@@ -236,6 +236,10 @@ remote_simulator::~remote_simulator() {
     end_process();
 }
 
+void remote_simulator::cancel() noexcept {
+    ch_->abort();
+}
+
 void remote_simulator::end_process() noexcept {
     if (pid_ <= 0) return;
     try {

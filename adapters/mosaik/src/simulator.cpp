@@ -18,6 +18,8 @@
 #include <sim/transport/address.hpp>
 #include <sim/transport/stream.hpp>
 
+#include "dispatcher.hpp"
+
 namespace sim::mosaik {
 
 namespace {
@@ -96,37 +98,21 @@ void simulator::extra_method_raw(std::string name,
     extra_names_.push_back(std::move(name));
 }
 
-// ---- one connection to mosaik
+// ---- mosaik's calls, checked
 // ---------------------------------------------------------------------
 
-class session {
-  public:
-    session(simulator& sim, channel& ch) : sim_(sim), ch_(ch) { sim_.remote_.session_ = this; }
-    ~session() { sim_.remote_.session_ = nullptr; }
+dispatcher::dispatcher(simulator& sim, requester requests)
+    : sim_(sim), requests_(std::move(requests)) {
+    sim_.remote_.dispatcher_ = this;
+}
 
-    int loop();
-    value call(std::string_view name, array args);
-
-  private:
-    value dispatch(const std::string& name, array& args, map& kwargs);
-    value do_init(const array& args, const map& kwargs);
-    value do_create(const array& args, const map& kwargs);
-    value do_step(const array& args);
-    value do_get_data(const array& args);
-    const model& model_of(const std::string& eid, const char* call) const;
-    void remember(const entity& e);
-
-    simulator& sim_;
-    channel& ch_;
-    mosaik::meta meta_;
-    bool initialized_ = false;
-    bool in_step_ = false;
-    std::map<std::string, std::string, std::less<>> entities_;  // eid -> model
-};
+dispatcher::~dispatcher() {
+    sim_.remote_.dispatcher_ = nullptr;
+}
 
 value remote::call(std::string_view name, array args) {
-    if (session_ == nullptr) throw std::logic_error("mosaik: no connection to mosaik");
-    return session_->call(name, std::move(args));
+    if (dispatcher_ == nullptr) throw std::logic_error("mosaik: no connection to mosaik");
+    return dispatcher_->call(name, std::move(args));
 }
 
 double remote::get_progress() {
@@ -145,15 +131,15 @@ void remote::set_event(std::int64_t time) {
     call("set_event", array{value(time)});
 }
 
-value session::call(std::string_view name, array args) {
+value dispatcher::call(std::string_view name, array args) {
     if (!in_step_) {
         throw std::logic_error("mosaik: " + std::string(name) +
                                " can be called only during step (mosaik answers only then)");
     }
-    return mosaik::send(ch_, rpc::make_request(std::string(name), std::move(args)));
+    return requests_(name, std::move(args));
 }
 
-const model& session::model_of(const std::string& eid, const char* call) const {
+const model& dispatcher::model_of(const std::string& eid, const char* call) const {
     auto it = entities_.find(eid);
     if (it == entities_.end()) {
         throw failure("ValueError",
@@ -162,7 +148,7 @@ const model& session::model_of(const std::string& eid, const char* call) const {
     return meta_.models.at(it->second);
 }
 
-void session::remember(const entity& e) {
+void dispatcher::remember(const entity& e) {
     if (!entities_.emplace(e.eid, e.type).second) {
         throw failure("ValueError", fmt::format("create: entity id \"{}\" made twice", e.eid));
     }
@@ -176,7 +162,7 @@ void session::remember(const entity& e) {
         remember(c);
 }
 
-value session::do_init(const array& args, const map& kwargs) {
+value dispatcher::init(const array& args, const map& kwargs) {
     if (args.empty() || !args[0].is_string()) {
         throw failure("TypeError", "init: expected the simulator id as the first argument");
     }
@@ -197,7 +183,7 @@ value session::do_init(const array& args, const map& kwargs) {
     return meta_.to_value();
 }
 
-value session::do_create(const array& args, const map& kwargs) {
+value dispatcher::create(const array& args, const map& kwargs) {
     if (args.size() != 2 || !args[0].is_integer() || !args[1].is_string()) {
         throw failure("TypeError", "create: expected (num, model)");
     }
@@ -237,15 +223,18 @@ value session::do_create(const array& args, const map& kwargs) {
     return value(std::move(out));
 }
 
-value session::do_step(const array& args) {
+value dispatcher::step(const array& args) {
     if (args.size() < 2 || !args[0].is_integer() || !args[1].is_map()) {
         throw failure("TypeError", "step: expected (time, inputs, max_advance)");
     }
-    const auto time = args[0].as<std::int64_t>();
-    const std::int64_t max_advance =
-        args.size() >= 3 && args[2].is_integer() ? args[2].as<std::int64_t>() : -1;
+    return step(args[0].as<std::int64_t>(), args[1],
+                args.size() >= 3 && args[2].is_integer() ? args[2].as<std::int64_t>() : -1);
+}
+
+value dispatcher::step(std::int64_t time, const value& inputs, std::int64_t max_advance) {
+    if (!inputs.is_map()) throw failure("TypeError", "step: the inputs are not a mapping");
     mosaik::inputs in;
-    for (const auto& [eid_v, attrs] : args[1].as_map()) {
+    for (const auto& [eid_v, attrs] : inputs.as_map()) {
         const std::string eid = eid_v.is_string() ? eid_v.as_string() : to_display_string(eid_v);
         const model& m = model_of(eid, "step");
         if (!attrs.is_map())
@@ -294,7 +283,7 @@ value session::do_step(const array& args) {
     return next ? value(*next) : value();
 }
 
-value session::do_get_data(const array& args) {
+value dispatcher::get_data(const array& args) {
     if (args.size() != 1 || !args[0].is_map())
         throw failure("TypeError", "get_data: expected (outputs)");
     mosaik::outputs wanted;
@@ -321,18 +310,18 @@ value session::do_get_data(const array& args) {
 
 // Not an rpc::router: mosaik's calls are not aiomas calls. `stop` gets no answer, a failed `init`
 // closes the connection instead of answering, a failure is `[type, message, traceback]` rather
-// than a traceback's text, and which calls are allowed depends on the session's state (init
+// than a traceback's text, and which calls are allowed depends on the simulator's state (init
 // first; step only between setup_done and stop). A router answers every call it resolves.
-value session::dispatch(const std::string& name, array& args, map& kwargs) {
-    if (name == "init") return do_init(args, kwargs);
+value dispatcher::dispatch(const std::string& name, array& args, map& kwargs) {
+    if (name == "init") return init(args, kwargs);
     if (!initialized_) throw failure("RuntimeError", name + ": init has not been called");
-    if (name == "create") return do_create(args, kwargs);
+    if (name == "create") return create(args, kwargs);
     if (name == "setup_done") {
         sim_.setup_done();
         return {};
     }
-    if (name == "step") return do_step(args);
-    if (name == "get_data") return do_get_data(args);
+    if (name == "step") return step(args);
+    if (name == "get_data") return get_data(args);
     if (sim_.extras_.contains(name)) {
         // The router binds the arguments to the declared parameters (a TypeError otherwise).
         return (*sim_.extras_.resolve(name).function)({args, kwargs});
@@ -341,12 +330,18 @@ value session::dispatch(const std::string& name, array& args, map& kwargs) {
                                                 sim_.sid_.empty() ? "simulator" : sim_.sid_, name));
 }
 
-int session::loop() {
+namespace {
+
+// Serves mosaik over one connection until `stop` or the connection ends.
+int serve_connection(simulator& sim, channel& ch) {
+    dispatcher calls(sim, [&ch](std::string_view name, array args) {
+        return mosaik::send(ch, rpc::make_request(std::string(name), std::move(args)));
+    });
     auto log = log::get("mosaik");
     for (;;) {
         std::optional<request> got;
         try {
-            got.emplace(ch_.recv());
+            got.emplace(ch.recv());
         } catch (const connection_closed& e) {
             log->error("mosaik closed the connection without stop: {}", e.what());
             return 1;
@@ -364,21 +359,21 @@ int session::loop() {
             // mosaik waits for no answer: finish, close, exit.
             req.no_reply();
             try {
-                sim_.finalize();
+                calls.finalize();
             } catch (const std::exception& e) {
                 log->error("finalize: {}", e.what());
             }
-            ch_.close();
+            ch.close();
             return 0;
         }
         try {
-            req.reply(dispatch(name, c.args, c.kwargs));
+            req.reply(calls.dispatch(name, c.args, c.kwargs));
         } catch (const std::exception& e) {
             if (name == "init") {
                 // mosaik expects a failed init to close the connection, not to answer.
                 log->error("init failed: {}", e.what());
                 req.no_reply();
-                ch_.abort();
+                ch.abort();
                 return 1;
             }
             log->warn("{} failed: {}: {}", name, exception_type_name(e), e.what());
@@ -386,6 +381,8 @@ int session::loop() {
         }
     }
 }
+
+}  // namespace
 
 // ---- the command line and the connection
 // ------------------------------------------------------------
@@ -466,8 +463,7 @@ int serve(simulator& sim, const options& opts) {
             log->error("cannot reach mosaik at {}: {}", opts.address, e.what());
             return 1;
         }
-        session s(sim, *ch);
-        return s.loop();
+        return serve_connection(sim, *ch);
     });
 }
 

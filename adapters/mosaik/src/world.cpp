@@ -175,6 +175,7 @@ void world::connect(const std::string& src, const std::string& dest,
         if (out.persistent_outputs.contains(src_attr)) {
             to->pulled_inputs.push_back(
                 {from->index, o.time_shifted, src_eid, src_attr, dest_eid, dest_attr});
+            from->readers.emplace_back(to->index, o.time_shifted);
             if (initial != nullptr) {
                 value& cached = from->outputs[-o.time_shifted];
                 if (!cached.is_map()) cached = value(map{});
@@ -247,6 +248,13 @@ value world::related(const std::string& full_id) const {
         }
     }
     return value(std::move(out));
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> world::steps_by_simulator() const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (const auto& s : sims_)
+        out.emplace_back(s->sid, s->steps);
+    return out;
 }
 
 void world::set_initial_event(const std::string& sid, std::int64_t time) {

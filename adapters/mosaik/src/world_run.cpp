@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <exception>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -12,6 +16,7 @@
 #include <sim/mosaik/world.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/sleep.hpp>
+#include <sim/runtime/wait_queue.hpp>
 
 #include "world_state.hpp"
 
@@ -29,7 +34,17 @@ struct world::run_state {
     world& w;
     std::int64_t until;
     execution_graph graph;
-    std::uint64_t pushes = 0;
+    std::uint64_t steps = 0;
+
+    // Steps in flight in fibers of their own, and those answered, for the master's fiber.
+    struct answered {
+        std::size_t sim;
+        value next, data;
+        std::exception_ptr error;
+    };
+    std::size_t in_flight = 0;
+    std::deque<answered> answers;
+    wait_queue answer_arrived;
 
     sim_state& at(std::size_t i) { return *w.sims_[i]; }
     tiered_time end_of(const sim_state& s) const {
@@ -58,6 +73,16 @@ struct world::run_state {
                 "the dataflow has a cycle without delay: " + describe_path(cycle, names) +
                 " (make one of its connections weak or time-shifted)");
         }
+        for (auto& s : w.sims_) {
+            map request;
+            for (const auto& [eid, attrs] : s->output_request) {
+                array wanted;
+                for (const auto& a : attrs)
+                    wanted.push_back(value(a));
+                request.insert_or_assign(value(eid), value(std::move(wanted)));
+            }
+            s->get_data_request = value(std::move(request));
+        }
         const auto ancestors = path_delays(w.sims_.size(), trigger_edges);
         for (std::size_t a = 0; a < ancestors.size(); ++a) {
             for (std::size_t s = 0; s < ancestors[a].size(); ++s) {
@@ -70,18 +95,24 @@ struct world::run_state {
     // triggering ancestors' next steps can cause, or the end.
     tiered_time progress_of(const sim_state& s) {
         tiered_time p = end_of(s);
-        if (!s.next_steps.empty()) p = std::min(p, *s.next_steps.begin());
+        if (const tiered_time* own = earliest_step(s)) p = std::min(p, *own);
         for (const auto& [a, delays] : s.triggering_ancestors) {
-            const sim_state& anc = at(a);
-            if (!anc.next_steps.empty()) p = std::min(p, delays.earliest(*anc.next_steps.begin()));
+            if (const tiered_time* anc = earliest_step(at(a)))
+                p = std::min(p, delays.earliest(*anc));
         }
         return p;
+    }
+
+    // The earliest step `s` is taking or will take: one in flight counts as not taken yet.
+    static const tiered_time* earliest_step(const sim_state& s) {
+        if (s.in_flight) return &*s.in_flight;
+        return s.next_steps.empty() ? nullptr : &*s.next_steps.begin();
     }
 
     void advance_progress() {
         for (auto& s : w.sims_) {
             tiered_time p = progress_of(*s);
-            if (!s->steps_done.empty() && p < s->progress)
+            if (s->steps > 0 && p < s->progress)
                 simulation_error(fmt::format("simulator {} would progress backwards, from {} to {}",
                                              s->sid, s->progress.to_string(), p.to_string()));
             s->progress = std::move(p);
@@ -90,7 +121,7 @@ struct world::run_state {
 
     // Whether `s` may take its next step now (§4: settled, and every wait satisfied).
     bool ready(const sim_state& s) {
-        if (s.next_steps.empty()) return false;
+        if (s.next_steps.empty() || s.in_flight) return false;
         const tiered_time& next = *s.next_steps.begin();
         if (!(next < end_of(s)) || !(next == s.progress)) return false;
         for (const auto& [provider, delays] : s.input_delays) {
@@ -120,8 +151,9 @@ struct world::run_state {
     value inputs_for(sim_state& s, const tiered_time& t) {
         map in = s.persistent_inputs;
         auto& buffer = s.timed_input_buffer;
-        std::stable_sort(buffer.begin(), buffer.end(), [](const auto& a, const auto& b) {
-            return a.time != b.time ? a.time < b.time : a.order < b.order;
+        std::sort(buffer.begin(), buffer.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.time, a.source_index, a.order) <
+                   std::tie(b.time, b.source_index, b.order);
         });
         auto due = std::find_if(buffer.begin(), buffer.end(),
                                 [&](const auto& b) { return b.time > t.time(); });
@@ -164,15 +196,16 @@ struct world::run_state {
     std::int64_t max_advance_of(const sim_state& s) {
         std::int64_t m = until + 1;
         for (const auto& [a, delays] : s.triggering_ancestors) {
-            const sim_state& anc = at(a);
-            if (!anc.next_steps.empty())
-                m = std::min(m, delays.earliest(*anc.next_steps.begin()).time());
+            if (const tiered_time* anc = earliest_step(at(a)))
+                m = std::min(m, delays.earliest(*anc).time());
         }
         if (!s.next_steps.empty()) m = std::min(m, s.next_steps.begin()->time());
         return m - 1;
     }
 
-    void step(sim_state& s) {
+    // Sends the step at the simulator's next time (and asks for its outputs then): in a fiber
+    // of its own for a simulator in another process, so that the master can go on, else here.
+    void launch(sim_state& s) {
         const tiered_time t = *s.next_steps.begin();
         s.next_steps.erase(s.next_steps.begin());
         for (std::size_t i = 1; i < t.depth(); ++i) {
@@ -184,11 +217,85 @@ struct world::run_state {
         }
         value inputs = inputs_for(s, t);
         const std::int64_t max_advance = max_advance_of(s);
-        value next = s.sim->step(t.time(), inputs, max_advance);
-        record(s, t, inputs, max_advance, next);
+        s.in_flight = t;
+        if (w.options_.record_graph) {
+            s.in_flight_node = graph.nodes.size();
+            record(s, t, inputs, max_advance);
+        }
+        if (s.sim->suspends() && runtime::current() != nullptr) {
+            ++in_flight;
+            spawn([this, &s, t, inputs = std::move(inputs), max_advance] {
+                answered a{s.index, {}, {}, {}};
+                try {
+                    a.next = s.sim->step(t.time(), inputs, max_advance);
+                    if (!s.output_request.empty()) a.data = s.sim->get_data(s.get_data_request);
+                } catch (...) {
+                    a.error = std::current_exception();
+                }
+                answers.push_back(std::move(a));
+                answer_arrived.notify_all();
+            });
+            return;
+        }
+        value next = call_step(s, t, inputs, max_advance);
+        value data = s.output_request.empty()
+                         ? value()
+                         : call(t, [&] { return s.sim->get_data(s.get_data_request); });
+        finish(s, next, data);
+    }
+
+    // A failure names the step it happened in (the simulator names itself and the call).
+    template <class F>
+    static value call(const tiered_time& t, F&& f) {
+        try {
+            return f();
+        } catch (const std::exception& e) {
+            simulation_error(fmt::format("{} (the step at {})", e.what(), t.to_string()));
+        }
+    }
+
+    static value call_step(sim_state& s, const tiered_time& t, const value& inputs,
+                           std::int64_t max_advance) {
+        return call(t, [&] { return s.sim->step(t.time(), inputs, max_advance); });
+    }
+
+    // Waits for the next answer of a step in flight and takes it in.
+    void take_answer() {
+        while (answers.empty())
+            answer_arrived.wait();
+        answered a = std::move(answers.front());
+        answers.pop_front();
+        --in_flight;
+        sim_state& s = at(a.sim);
+        if (a.error) {
+            const tiered_time t = *s.in_flight;
+            call(t, [&]() -> value { std::rethrow_exception(a.error); });
+        }
+        finish(s, a.next, a.data);
+    }
+
+    // Waits for every step in flight, after a failure: their answers no longer count.
+    void drain() noexcept {
+        while (in_flight > 0) {
+            while (answers.empty())
+                answer_arrived.wait();
+            answers.pop_front();
+            --in_flight;
+        }
+    }
+
+    void finish(sim_state& s, const value& next, const value& data) {
+        const tiered_time t = *s.in_flight;
+        s.in_flight.reset();
+        if (w.options_.record_graph) {
+            graph.nodes[s.in_flight_node].next_step = next;
+            s.steps_done.push_back(t);
+        }
         schedule_own(s, t, next);
-        s.steps_done.push_back(t);
-        outputs_of(s, t);
+        ++s.steps;
+        ++steps;
+        if (!s.output_request.empty()) outputs_of(s, t, data);
+        if (w.options_.on_step) w.options_.on_step(t.time(), steps);
     }
 
     void schedule_own(sim_state& s, const tiered_time& t, const value& next) {
@@ -209,17 +316,8 @@ struct world::run_state {
             s.next_steps.insert(tiered_time::from_world_time(next.as_int64(), s.depth()));
     }
 
-    // §5: the outputs mosaik asks for, cached, pushed, and the steps they trigger.
-    void outputs_of(sim_state& s, const tiered_time& t) {
-        if (s.output_request.empty()) return;
-        map request;
-        for (const auto& [eid, attrs] : s.output_request) {
-            array names;
-            for (const auto& a : attrs)
-                names.push_back(value(a));
-            request.insert_or_assign(value(eid), value(std::move(names)));
-        }
-        value data = s.sim->get_data(value(std::move(request)));
+    // §5: the outputs mosaik asked for, cached, pushed, and the steps they trigger.
+    void outputs_of(sim_state& s, const tiered_time& t, const value& data) {
         if (!data.is_map())
             simulation_error("simulator " + s.sid + ": get_data answered no mapping");
         std::int64_t out_time = t.time();
@@ -232,11 +330,12 @@ struct world::run_state {
         const tiered_time out_tiered =
             out_time == t.time() ? t : tiered_time::from_world_time(out_time, s.depth());
         s.outputs[out_time] = data;
+        forget_unreadable_outputs(s);
         for (const auto& [port, destinations] : s.output_to_push) {
             const value* v = lookup_of(data, port.first, port.second);
             if (v == nullptr) continue;
             for (const auto& d : destinations)
-                at(d.dest).timed_input_buffer.push_back({out_time + d.shift, pushes++,
+                at(d.dest).timed_input_buffer.push_back({out_time + d.shift, s.index, s.last_push++,
                                                          s.full_id(port.first), d.dest_eid,
                                                          d.dest_attr, *v});
         }
@@ -247,9 +346,20 @@ struct world::run_state {
         }
     }
 
+    // What no consumer can read any more: a consumer's steps come no earlier than its
+    // progress, and read the latest output at or before that time minus the shift. So the
+    // cache holds what a run's progress window needs, however long the run.
+    void forget_unreadable_outputs(sim_state& s) {
+        std::int64_t oldest_read = std::numeric_limits<std::int64_t>::max();
+        for (const auto& [consumer, shift] : s.readers)
+            oldest_read = std::min(oldest_read, at(consumer).progress.time() - shift);
+        auto keep = s.outputs.upper_bound(oldest_read);
+        if (keep != s.outputs.begin()) s.outputs.erase(s.outputs.begin(), std::prev(keep));
+    }
+
     void record(const sim_state& s, const tiered_time& t, const value& inputs,
-                std::int64_t max_advance, const value& next) {
-        step_record r{s.sid, t, inputs, max_advance, next, graph.nodes.size()};
+                std::int64_t max_advance) {
+        step_record r{s.sid, t, inputs, max_advance, value(), graph.nodes.size()};
         // E2: from each provider whose data is among the inputs, its latest step that could
         // have provided it.
         for (const auto& [provider, delays] : s.input_delays) {
@@ -325,7 +435,7 @@ namespace sim::mosaik {
 execution_graph world::run() {
     if (ran_) throw std::logic_error("a world runs once");
     ran_ = true;
-    run_state r{*this, options_.until, {}, 0};
+    run_state r{*this, options_.until};
     const auto stop_all = [this] {
         for (auto& s : sims_) {
             try {
@@ -348,15 +458,21 @@ execution_graph world::run() {
             }
             r.advance_progress();
             sim_state* next = r.pick();
-            if (next == nullptr) break;
+            if (next == nullptr) {
+                if (r.in_flight == 0) break;
+                r.take_answer();
+                continue;
+            }
             if (options_.rt_factor) {
                 const double lag = r.pace(began, next->next_steps.begin()->time());
                 lag_sum += lag;
                 ++lateness_.steps;
                 lateness_.max_seconds = std::max(lateness_.max_seconds, lag);
             }
-            r.step(*next);
+            r.launch(*next);
         }
+        while (r.in_flight > 0)  // after a stop request
+            r.take_answer();
         if (lateness_.steps > 0)
             lateness_.mean_seconds = lag_sum / static_cast<double>(lateness_.steps);
         std::vector<std::string> stuck;
@@ -367,9 +483,13 @@ execution_graph world::run() {
         if (!stuck.empty() && !interrupted_)
             simulation_error(fmt::format("no simulator can step, but these still would: {}",
                                          fmt::join(stuck, ", ")));
-        r.add_self_step_edges();
+        if (options_.record_graph) r.add_self_step_edges();
     } catch (...) {
         stop_all();
+        for (auto& s : sims_) {
+            if (s->in_flight) s->sim->cancel();
+        }
+        r.drain();
         throw;
     }
     stop_all();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -65,8 +66,11 @@ struct world::sim_state {
              std::vector<std::pair<std::size_t, tiered_interval>>>
         triggers;
     std::map<std::string, std::set<std::string>> output_request;  // eid -> attrs
+    value get_data_request;  // the same as get_data's argument, made once before the run
     map persistent_inputs;
     std::map<std::int64_t, value> outputs;  // output cache by integer output time
+    // Who reads the output cache (consumer, time shift), to drop what none can read any more.
+    std::vector<std::pair<std::size_t, std::int64_t>> readers;
 
     // The run.
     std::set<tiered_time> next_steps;
@@ -75,12 +79,17 @@ struct world::sim_state {
     tiered_time progress;
     struct buffered {
         std::int64_t time;
-        std::uint64_t order;
+        std::size_t source_index;  // with `order`: a buffer's order that does not depend on
+        std::uint64_t order;       // which of two concurrent steps ended first
         std::string source, eid, attr;
         value v;
     };
     std::vector<buffered> timed_input_buffer;
-    std::vector<tiered_time> steps_done;  // in order, for the graph's edges
+    std::vector<tiered_time> steps_done;   // in order, for the graph's edges (when kept)
+    std::optional<tiered_time> in_flight;  // a step sent and not yet answered
+    std::size_t in_flight_node = 0;        // its record in the graph (when kept)
+    std::uint64_t steps = 0;
+    std::uint64_t last_push = 0;  // the order of this simulator's pushes, for the buffer
 
     std::size_t depth() const { return groups.size() + 1; }
     std::string full_id(const std::string& eid) const { return sid + "." + eid; }

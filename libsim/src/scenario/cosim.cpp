@@ -3,9 +3,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include <sim/codec/json_codec.hpp>
+#include <sim/mosaik/local_simulator.hpp>
+#include <sim/mosaik/plugin.hpp>
 #include <sim/mosaik/remote_simulator.hpp>
 #include <sim/mosaik/world.hpp>
 #include <sim/runtime/runtime.hpp>
@@ -34,13 +37,39 @@ std::vector<std::string> group_path(const mosaik_section& m, const std::string& 
     return path;
 }
 
+// The simulator plugins a world has loaded, each once, by path.
+using plugin_set = std::map<std::string, mosaik::simulator_registry>;
+
+std::unique_ptr<mosaik::coupled_simulator> load(const std::filesystem::path& here,
+                                                const mosaik_section::sim_config& c,
+                                                const std::string& sid, plugin_set& plugins) {
+    const std::string path = (here / c.plugin).lexically_normal().string();
+    try {
+        auto it = plugins.find(path);
+        if (it == plugins.end()) {
+            it = plugins.emplace(path, mosaik::simulator_registry{}).first;
+            try {
+                load_simulator_plugin(path, it->second);
+            } catch (...) {
+                plugins.erase(it);
+                throw;
+            }
+        }
+        return std::make_unique<mosaik::local_simulator>(sid, it->second.make(c.simulator));
+    } catch (const std::exception& e) {
+        wrong(c.where, e);
+    }
+}
+
 std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
-                                                 const mosaik_section::simulator& sim) {
+                                                 const mosaik_section::simulator& sim,
+                                                 plugin_set& plugins) {
     const auto& configs = s.mosaik->configs;
     const auto c = std::find_if(configs.begin(), configs.end(),
                                 [&](const auto& x) { return x.name == sim.sim; });
-    mosaik::launch_options o;
     const std::filesystem::path here = std::filesystem::path(s.file).parent_path();
+    if (!c->plugin.empty()) return load(here, *c, sim.sid, plugins);
+    mosaik::launch_options o;
     o.cwd = (here / c->cwd).lexically_normal().string();
     if (o.cwd.empty()) o.cwd = ".";
     for (const auto& [k, v] : c->env)
@@ -53,10 +82,10 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
     }
 }
 
-void build(mosaik::world& w, const scenario& s) {
+void build(mosaik::world& w, const scenario& s, plugin_set& plugins) {
     const mosaik_section& m = *s.mosaik;
     for (const auto& sim : m.simulators) {
-        auto coupled = reach(s, sim);
+        auto coupled = reach(s, sim, plugins);
         try {
             w.start(sim.sid, std::move(coupled), sim.params, group_path(m, sim.group));
         } catch (const std::invalid_argument& e) {
@@ -98,6 +127,8 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
     summary.scenario = s.name;
     summary.seed = options.seed.value_or(s.seed);
     mosaik::execution_graph graph;
+    // Outlives the world: the simulators' code lives in the plugins.
+    plugin_set plugins;
     runtime rt({.name = "master"});
     rt.run([&] {
         mosaik::world w({.until = m.until,
@@ -107,7 +138,7 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
                          .rt_factor = m.rt_factor,
                          .rt_strict = m.rt_strict,
                          .stop = options.stop});
-        build(w, s);
+        build(w, s, plugins);
         try {
             graph = w.run();
         } catch (const std::invalid_argument& e) {

@@ -764,7 +764,7 @@ class scenario_reader {
             const YAML::Node n = it->second;
             const std::string key = "mosaik.sim_config." + c.name;
             c.where = location_of(file_, n, key);
-            for (const char* unsupported : {"python", "plugin", "container"}) {
+            for (const char* unsupported : {"python", "container"}) {
                 if (n[unsupported]) {
                     problem(n[unsupported], key + "." + unsupported,
                             std::string(unsupported) +
@@ -779,9 +779,18 @@ class scenario_reader {
                     c.env.emplace_back(e->first.Scalar(), e->second.Scalar());
             }
             if (n["connect"]) c.connect = n["connect"].Scalar();
-            if (c.cmd.empty() == c.connect.empty() && !n["python"] && !n["plugin"] &&
-                !n["container"]) {
-                problem(n, key, "expected one of cmd: or connect:");
+            if (n["plugin"]) {
+                c.plugin = n["plugin"].Scalar();
+                c.simulator = n["simulator"] ? n["simulator"].Scalar() : c.name;
+            } else if (n["simulator"]) {
+                problem(n["simulator"], key + ".simulator",
+                        "simulator: names a simulator of a plugin: (which is missing)");
+            }
+            const int ways = !c.cmd.empty() + !c.connect.empty() + !c.plugin.empty();
+            if (ways != 1) {
+                problem(n, key,
+                        ways == 0 ? "expected one of cmd:, connect: or plugin:"
+                                  : "expected only one of cmd:, connect: or plugin:");
             }
             w.configs.push_back(std::move(c));
         }

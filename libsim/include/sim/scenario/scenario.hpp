@@ -96,13 +96,16 @@ struct scenario_record {
 /// key for key as mosaik's World API (docs/cosim.md).
 struct scenario_mosaik {
     /// How a simulator of `sim_config` is reached: started (`cmd`, in `cwd` with `env`; it
-    /// connects back to `%(addr)s`) or already listening (`connect`).
+    /// connects back to `%(addr)s`), already listening (`connect`), or loaded into the master's
+    /// process (`plugin`, a shared library with SIM_MOSAIK_PLUGIN, and its `simulator`).
     struct sim_config {
         std::string name;
         std::string cmd;
         std::string cwd;  ///< relative to the scenario file; empty: its directory
         std::vector<std::pair<std::string, std::string>> env;
-        std::string connect;  ///< host:port
+        std::string connect;    ///< host:port
+        std::string plugin;     ///< relative to the scenario file
+        std::string simulator;  ///< the plugin's simulator type; empty: the config's name
         scenario_location where;
     };
     struct group {

@@ -58,6 +58,10 @@ class remote_simulator : public coupled_simulator {
     /// process to exit.
     void stop() override;
 
+    bool suspends() const noexcept override { return true; }
+    /// Aborts the connection: a call in flight fails with `connection_closed`.
+    void cancel() noexcept override;
+
     /// The process id of a simulator it started, or -1.
     pid_t pid() const noexcept { return pid_; }
 

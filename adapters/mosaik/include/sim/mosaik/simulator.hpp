@@ -74,7 +74,7 @@ using outputs = std::map<std::string, std::vector<std::string>>;
 /// std::invalid_argument, ...). (`sim::fault`, under the name mosaik code knows it by.)
 using failure = sim::fault;
 
-class session;
+class dispatcher;
 
 /// Calls back to mosaik during `step` (asynchronous requests, over the same connection; each
 /// waits for mosaik's answer). Calling one outside `step` throws `std::logic_error`.
@@ -92,9 +92,9 @@ class remote {
     void set_event(std::int64_t time);
 
   private:
-    friend class session;
+    friend class dispatcher;
     value call(std::string_view name, array args);
-    session* session_ = nullptr;
+    dispatcher* dispatcher_ = nullptr;
 };
 
 /// The base of a C++ mosaik simulator. mosaik calls, in this order: `init` once, `create` any
@@ -153,7 +153,7 @@ class simulator {
     const std::string& sid() const noexcept { return sid_; }
 
   private:
-    friend class session;
+    friend class dispatcher;
     rpc::router extras_;
     std::vector<std::string> extra_names_;  // in the order registered, for meta
     mosaik::remote remote_;

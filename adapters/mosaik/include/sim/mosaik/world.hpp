@@ -3,10 +3,12 @@
 /// World API does it, then stepped with mosaik 3.3's semantics (mosaik-scheduler.md §2-§7) and
 /// recorded as an execution graph (§9).
 ///
-/// This first version runs the simulators one step at a time, in this thread, through the
-/// `coupled_simulator` interface (values as mosaik's JSON has them), which in-process simulators
-/// implement directly. Steps are atomic, as with in-process mosaik; the waits of §4 order them,
-/// and among simulators that may step, the earliest time (then the earliest started) goes first.
+/// Simulators in other processes (whose calls suspend only the calling fiber: the master runs in
+/// a fiber of a `sim::runtime`) step concurrently whenever the waits of §4 allow, with every step
+/// in flight counted in its descendants' progress and `max_advance`, so the steps, edges and
+/// inputs do not depend on the timing (only `seq`, the order calls were sent, and `max_advance`
+/// within its safe range may). In-process simulators step one at a time, in this fiber.
+/// Among simulators that may step, the earliest time (then the earliest started) goes first.
 /// It does not yet serve the asynchronous requests get_data, set_data and set_event
 /// (docs/cosim.md).
 
@@ -48,6 +50,12 @@ class coupled_simulator {
     /// for a failure. Simulators that make none ignore it.
     using request_handler = std::function<value(const std::string& name, const array& args)>;
     virtual void on_request(request_handler) {}
+
+    /// Whether a call suspends only the calling fiber (a simulator in another process), so
+    /// that the master may have steps of several such simulators in flight at once.
+    virtual bool suspends() const noexcept { return false; }
+    /// Ends a call in flight (it throws), after a failure elsewhere.
+    virtual void cancel() noexcept {}
 };
 
 /// `World.run`'s arguments and `World`'s options.
@@ -64,6 +72,11 @@ struct world_options {
     /// Set (from a signal handler, say) to end the run before its next step; the simulators
     /// are stopped as at a normal end.
     const std::atomic<bool>* stop = nullptr;
+    /// Keep the execution graph (`run` returns it): one record per step, kept to the end.
+    /// Without it a run's memory does not grow with its length.
+    bool record_graph = true;
+    /// Called after each step (the world time stepped to and the steps so far); keep it cheap.
+    std::function<void(std::int64_t time, std::uint64_t steps)> on_step;
 };
 
 /// How late steps started in real time (all zero as fast as possible).
@@ -134,6 +147,8 @@ class world {
     const mosaik::lateness& lateness() const noexcept { return lateness_; }
     /// After `run`: whether `world_options::stop` ended it early.
     bool interrupted() const noexcept { return interrupted_; }
+    /// The steps each simulator took, in the order they were started.
+    std::vector<std::pair<std::string, std::uint64_t>> steps_by_simulator() const;
 
   private:
     struct sim_state;
