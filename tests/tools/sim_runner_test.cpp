@@ -399,6 +399,67 @@ TEST_CASE("sim-runner is the mosaik master of a mosaik: section and writes its e
     CHECK(summary.find("\"steps\": 12") != std::string::npos);
 }
 
+TEST_CASE("plugin: simulators run in the master's process, beside simulator processes",
+          "[tools][sim-runner][cosim]") {
+    // The same ExampleSim twice, A in the master's process and B in a process of its own; B's
+    // delta is A's val, a trigger input.
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("mixed.yaml");
+    std::ofstream(file)
+        << "name: mixed\n"
+           "mosaik:\n"
+           "  until: 4\n"
+           "  sim_config:\n"
+           "    InProcess: {plugin: " SIM_EXAMPLE_SIMS_PLUGIN
+           ", simulator: ExampleSim}\n"
+           "    Process: {cmd: \"" SIM_EXAMPLE_SIM_EXE
+           " %(addr)s\"}\n"
+           "  simulators: [{sid: A, sim: InProcess}, {sid: B, sim: Process}]\n"
+           "  entities:\n"
+           "    - {sim: A, model: ExampleModel, params: {init_val: 2}}\n"
+           "    - {sim: B, model: ExampleModel, params: {init_val: 0}}\n"
+           "  connections: [{from: A.Model_0, to: B.Model_0, attrs: [[val, delta]]}]\n";
+    const std::string graph = dir.file("graph.json");
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--execution-graph", graph});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("mixed: steps per simulator: A 4, B 4") != std::string::npos);
+    const sim::value g = sim::json_codec().decode(slurp(graph));
+    REQUIRE(g["nodes"].as_array().size() == 8);
+    for (const auto& n : g["nodes"].as_array()) {
+        if (n["sid"].as_string() != "B" || n["time"][0] != sim::value(2)) continue;
+        // A's val after its step at 2: 2 + 1 + 1 + 1.
+        CHECK(n["inputs"] ==
+              sim::json_codec().decode(R"({"Model_0": {"delta": {"A.Model_0": 5.0}}})"));
+    }
+    const std::string summary = slurp(fs::path(dir.file("out")) / "summary.json");
+    CHECK(summary.find("\"A\": {\"steps\": 4}") != std::string::npos);
+
+    // A missing library, a simulator the library does not have.
+    const std::string missing = dir.file("missing.yaml");
+    std::ofstream(missing) << "mosaik:\n"
+                              "  until: 4\n"
+                              "  sim_config:\n"
+                              "    S: {plugin: no-such-lib.so}\n"
+                              "  simulators: [{sid: A, sim: S}]\n";
+    r = sim_runner({"run", missing, "--out", dir.file("o1"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(missing + ":4:") != std::string::npos);
+    CHECK(r.err.find("mosaik.sim_config.S: cannot load simulator plugin") != std::string::npos);
+    CHECK(r.err.find("no-such-lib.so") != std::string::npos);
+    const std::string unknown = dir.file("unknown.yaml");
+    std::ofstream(unknown) << "mosaik:\n"
+                              "  until: 4\n"
+                              "  sim_config:\n"
+                              "    S: {plugin: " SIM_EXAMPLE_SIMS_PLUGIN
+                              ", simulator: PVSim}\n"
+                              "  simulators: [{sid: A, sim: S}]\n";
+    r = sim_runner({"run", unknown, "--out", dir.file("o2"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("mosaik.sim_config.S: no simulator type \"PVSim\" (there are: ExampleSim)") !=
+          std::string::npos);
+}
+
 TEST_CASE("a mosaik: section's mistakes name file, line and key, or the simulator",
           "[tools][sim-runner][cosim]") {
     sim_test::temp_dir dir;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <sim/agent/registry.hpp>
@@ -253,6 +254,12 @@ void print_summary(const sim::scenario& s, const sim::run_summary& summary,
         per_second(summary.messages), summary.wakeups,
         per_second(summary.messages + summary.wakeups),
         static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
+    if (!summary.simulator_steps.empty()) {
+        std::vector<std::string> each;
+        for (const auto& [sid, n] : summary.simulator_steps)
+            each.push_back(fmt::format("{} {}", sid, n));
+        std::cout << fmt::format("{}: steps per simulator: {}\n", s.name, fmt::join(each, ", "));
+    }
     if (summary.realtime) {
         std::cout << fmt::format(
             "{}: real time: steps started up to {:.3f} ms late (mean {:.3f} ms)\n", s.name,

@@ -137,7 +137,19 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
                          .max_loop_iterations = m.max_loop_iterations,
                          .rt_factor = m.rt_factor,
                          .rt_strict = m.rt_strict,
-                         .stop = options.stop});
+                         .stop = options.stop,
+                         .record_graph = !options.execution_graph.empty(),
+                         .on_step = [&](std::int64_t t, std::uint64_t steps) {
+                             if (!options.progress) return;
+                             options.progress(
+                                 {.time = static_cast<double>(t),
+                                  .until = static_cast<double>(m.until),
+                                  .steps = steps,
+                                  .messages = 0,
+                                  .wall_seconds = std::chrono::duration<double>(
+                                                      std::chrono::steady_clock::now() - started)
+                                                      .count()});
+                         }});
         build(w, s, plugins);
         try {
             graph = w.run();
@@ -145,11 +157,13 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
             wrong(m.where, e);
         }
         summary.interrupted = w.interrupted();
+        summary.simulator_steps = w.steps_by_simulator();
+        for (const auto& [sid, n] : summary.simulator_steps)
+            summary.steps += n;
         summary.realtime = m.rt_factor.has_value();
         summary.max_lag = w.lateness().max_seconds;
         summary.mean_lag = w.lateness().mean_seconds;
     });
-    summary.steps = graph.nodes.size();
     summary.sim_time = static_cast<double>(m.until);
     summary.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

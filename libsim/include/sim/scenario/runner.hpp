@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sim/agent/registry.hpp>
@@ -56,6 +57,8 @@ struct run_summary {
     bool realtime = false;     ///< paced by wall time (clock.mode: realtime)
     double max_lag = 0;        ///< real time: the latest a step started, in seconds
     double mean_lag = 0;       ///< real time: the mean lateness over all steps
+    /// A mosaik world: the steps of each simulator, in the order they were started.
+    std::vector<std::pair<std::string, std::uint64_t>> simulator_steps;
     /// JSON, as written to summary.json.
     std::string to_json() const;
 };
