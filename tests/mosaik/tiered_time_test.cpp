@@ -24,7 +24,7 @@ const std::vector<std::string> other{"h1"};
 tiered_interval random_interval(std::mt19937_64& rng, std::size_t pre_length, std::size_t length) {
     std::uniform_int_distribution<std::int64_t> tier(0, 3);
     std::uniform_int_distribution<std::size_t> cut(1, std::min(pre_length, length));
-    std::vector<std::int64_t> tiers(length);
+    sim::mosaik::tier_list tiers(length);
     for (auto& t : tiers)
         t = tier(rng);
     return tiered_interval(std::move(tiers), cut(rng), pre_length);
@@ -32,7 +32,7 @@ tiered_interval random_interval(std::mt19937_64& rng, std::size_t pre_length, st
 
 tiered_time random_time(std::mt19937_64& rng, std::size_t depth) {
     std::uniform_int_distribution<std::int64_t> tier(0, 5);
-    std::vector<std::int64_t> tiers(depth);
+    sim::mosaik::tier_list tiers(depth);
     for (auto& t : tiers)
         t = tier(rng);
     return tiered_time(std::move(tiers));

@@ -1,3 +1,9 @@
+// GCC 12 warns of a read past the end in boost::container::small_vector's move of its inline
+// buffer (-Wstringop-overread), a false positive: the length it copies is the vector's size.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+
 #include <sim/mosaik/tiered_time.hpp>
 
 #include <algorithm>
@@ -8,7 +14,7 @@
 namespace sim::mosaik {
 
 tiered_time tiered_time::from_world_time(std::int64_t t, std::size_t depth) {
-    std::vector<std::int64_t> tiers(std::max<std::size_t>(depth, 1), 0);
+    tier_list tiers(std::max<std::size_t>(depth, 1), 0);
     tiers.front() = t;
     return tiered_time(std::move(tiers));
 }
@@ -18,15 +24,15 @@ std::strong_ordering operator<=>(const tiered_time& a, const tiered_time& b) {
         throw std::logic_error("comparing tiered times of different depths: " + a.to_string() +
                                " and " + b.to_string());
     }
-    return a.tiers_ <=> b.tiers_;
+    return std::lexicographical_compare_three_way(a.tiers_.begin(), a.tiers_.end(),
+                                                  b.tiers_.begin(), b.tiers_.end());
 }
 
 std::string tiered_time::to_string() const {
     return fmt::format("{}", fmt::join(tiers_, ":"));
 }
 
-tiered_interval::tiered_interval(std::vector<std::int64_t> tiers, std::size_t cutoff,
-                                 std::size_t pre_length)
+tiered_interval::tiered_interval(tier_list tiers, std::size_t cutoff, std::size_t pre_length)
     : tiers_(std::move(tiers)), cutoff_(cutoff), pre_length_(pre_length) {
     if (cutoff_ < 1 || cutoff_ > pre_length_ || cutoff_ > tiers_.size()) {
         throw std::invalid_argument(fmt::format(
@@ -39,7 +45,7 @@ tiered_interval::tiered_interval(std::vector<std::int64_t> tiers, std::size_t cu
 }
 
 tiered_interval tiered_interval::zero(std::size_t depth) {
-    return tiered_interval(std::vector<std::int64_t>(depth, 0), depth, depth);
+    return tiered_interval(tier_list(depth, 0), depth, depth);
 }
 
 tiered_interval operator+(const tiered_interval& a, const tiered_interval& b) {
@@ -51,7 +57,7 @@ tiered_interval operator+(const tiered_interval& a, const tiered_interval& b) {
     // Applied to t: a keeps t's first a.cutoff tiers (adding to them) and appends the rest of
     // its own; b then adds to the first b.cutoff tiers of that and appends the rest of its own.
     // What b adds to lands on t's tiers below a.cutoff and on a's appended tiers above it.
-    std::vector<std::int64_t> tiers;
+    tier_list tiers;
     tiers.reserve(b.length());
     const std::size_t shared = std::min(a.cutoff(), b.cutoff());
     for (std::size_t i = 0; i < shared; ++i)
@@ -68,7 +74,7 @@ tiered_time operator+(const tiered_time& t, const tiered_interval& interval) {
         throw std::logic_error("cannot add " + interval.to_string() + " to the time " +
                                t.to_string() + " of " + std::to_string(t.depth()) + " tiers");
     }
-    std::vector<std::int64_t> tiers;
+    tier_list tiers;
     tiers.reserve(interval.length());
     for (std::size_t i = 0; i < interval.cutoff(); ++i)
         tiers.push_back(t.tiers()[i] + interval.tiers()[i]);
@@ -134,7 +140,7 @@ tiered_interval connect_interval(group_path from, group_path to, std::int64_t ti
     }
     // The tiers up to the deepest common group carry over; the destination's deeper ones start
     // at 0; a weak connection is one round later in the deepest common group.
-    std::vector<std::int64_t> tiers(to.size() + 1, 0);
+    tier_list tiers(to.size() + 1, 0);
     tiers.front() += time_shift;
     if (weak) tiers[common] += 1;
     return tiered_interval(std::move(tiers), common + 1, from.size() + 1);

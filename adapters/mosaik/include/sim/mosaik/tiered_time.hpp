@@ -21,14 +21,21 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace sim::mosaik {
+
+/// The tiers of a time or an interval, inline for up to three nested groups: the master
+/// computes progress with these at every step, and a heap allocation each would cost more
+/// than the rest of its work.
+using tier_list = boost::container::small_vector<std::int64_t, 4>;
 
 /// A time of a simulator: its tiers, the world's time step first.
 class tiered_time {
   public:
     tiered_time() = default;
     tiered_time(std::initializer_list<std::int64_t> tiers) : tiers_(tiers) {}
-    explicit tiered_time(std::vector<std::int64_t> tiers) : tiers_(std::move(tiers)) {}
+    explicit tiered_time(tier_list tiers) : tiers_(std::move(tiers)) {}
 
     /// World time `t` as a simulator with `depth` tiers sees it: `[t, 0, ..., 0]`.
     static tiered_time from_world_time(std::int64_t t, std::size_t depth);
@@ -36,7 +43,7 @@ class tiered_time {
     /// The world's time step (tier 0).
     std::int64_t time() const noexcept { return tiers_.empty() ? 0 : tiers_.front(); }
     std::size_t depth() const noexcept { return tiers_.size(); }
-    const std::vector<std::int64_t>& tiers() const noexcept { return tiers_; }
+    const tier_list& tiers() const noexcept { return tiers_; }
 
     /// Lexicographic; only times of the same depth are compared (`std::logic_error` otherwise:
     /// it is a master's mistake, not a peer's).
@@ -49,7 +56,7 @@ class tiered_time {
     std::string to_string() const;
 
   private:
-    std::vector<std::int64_t> tiers_;
+    tier_list tiers_;
 };
 
 /// The delay of a connection, or of a path of connections: applied to a time of `pre_length`
@@ -59,11 +66,11 @@ class tiered_interval {
   public:
     /// Throws `std::invalid_argument` unless 1 <= cutoff <= pre_length and cutoff <= tiers.size(),
     /// and every tier is >= 0.
-    tiered_interval(std::vector<std::int64_t> tiers, std::size_t cutoff, std::size_t pre_length);
+    tiered_interval(tier_list tiers, std::size_t cutoff, std::size_t pre_length);
     /// The interval that changes nothing: `depth` tiers of 0, all added.
     static tiered_interval zero(std::size_t depth);
 
-    const std::vector<std::int64_t>& tiers() const noexcept { return tiers_; }
+    const tier_list& tiers() const noexcept { return tiers_; }
     std::size_t cutoff() const noexcept { return cutoff_; }
     std::size_t pre_length() const noexcept { return pre_length_; }
     /// The number of tiers of the times it gives.
@@ -88,7 +95,7 @@ class tiered_interval {
     std::string to_string() const;
 
   private:
-    std::vector<std::int64_t> tiers_;
+    tier_list tiers_;
     std::size_t cutoff_;
     std::size_t pre_length_;
 };
