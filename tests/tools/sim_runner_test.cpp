@@ -55,7 +55,9 @@ TEST_CASE("each bundled scenario runs and its recordings match the expected ones
                                                             {"smart-grid", "smart-grid"},
                                                             {"gossip-100k", "gossip-100k"},
                                                             {"distributed", "smart-grid"},
-                                                            {"smart-grid-realtime", "smart-grid"}};
+                                                            {"smart-grid-realtime", "smart-grid"},
+                                                            {"cosim-agents", "cosim-agents"},
+                                                            {"cosim-tariff", "cosim-tariff"}};
     std::vector<std::string> names;
     for (const auto& f : fs::directory_iterator(std::string(SIM_SOURCE_DIR) + "/scenarios")) {
         if (f.path().extension() == ".yaml") names.push_back(f.path().stem().string());
@@ -485,8 +487,8 @@ TEST_CASE("a mosaik: section's mistakes name file, line and key, or the simulato
     CHECK(r.err.find(refs + ":4:") != std::string::npos);
     CHECK(r.err.find(": mosaik.simulators[0].sim: no simulator \"T\" in sim_config") !=
           std::string::npos);
-    CHECK(r.err.find("mosaik.connections[0].from: \"X.0\" is not a full entity id") !=
-          std::string::npos);
+    CHECK(r.err.find("mosaik.connections[0].from: \"X.0\" is neither an entity set nor a full "
+                     "entity id") != std::string::npos);
 
     // Found while setting the world up: a model's attribute, a cycle without delay.
     const std::string attr = dir.file("attr.yaml");
@@ -503,6 +505,101 @@ TEST_CASE("a mosaik: section's mistakes name file, line and key, or the simulato
     CHECK(r.status == 2);
     CHECK(r.err.find("the dataflow has a cycle without delay: A -> B -> D -> A") !=
           std::string::npos);
+}
+
+namespace {
+
+// Four ExampleSim sources (val = 1, 2, 3, 4, growing by 1 a step) and two ExampleSim sinks
+// (their delta sums what arrives), in the master's process; `pairing` joins the sets.
+std::string paired_world(const std::string& pairing, const std::string& record = "") {
+    return "name: pairs\n"
+           "seed: 3\n"
+           "mosaik:\n"
+           "  until: 3\n"
+           "  sim_config: {Example: {plugin: " SIM_EXAMPLE_SIMS_PLUGIN
+           ", simulator: ExampleSim}}\n"
+           "  simulators: [{sid: Src, sim: Example}, {sid: Dst, sim: Example, params: "
+           "{eid_prefix: d}}]\n"
+           "  entities:\n"
+           "    - {name: one, sim: Src, model: ExampleModel, params: {init_val: 1}}\n"
+           "    - {name: two, sim: Src, model: ExampleModel, params: {init_val: 2}}\n"
+           "    - {name: more, sim: Src, model: ExampleModel, count: 2, params: {init_val: 3}}\n"
+           "    - {name: sinks, sim: Dst, model: ExampleModel, count: 2, params: {init_val: 0}}\n"
+           "  connections:\n"
+           "    - {from: one, to: sinks, attrs: [[val, delta]]}\n"
+           "    - {from: more, to: sinks, attrs: [[val, delta]]" +
+           pairing + "}\n" + record;
+}
+
+}  // namespace
+
+TEST_CASE("entity sets connect as mosaik's helpers pair them, and their attributes are recorded",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string record =
+        "record:\n"
+        "  - {entities: sinks, observe: [delta, val], to: sinks.csv}\n"
+        "  - {entities: more, observe: [val], reduce: sum, to: more.csv}\n";
+    // one -> both sinks (one to many), more -> sinks zipped: each sink sums `one` and one of
+    // `more`.
+    const std::string zip = dir.file("zip.yaml");
+    std::ofstream(zip) << paired_world(", pairing: zip", record);
+    auto r = sim_runner({"run", zip, "--out", dir.file("zip"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    // After their steps at t the sources' val are 2 + t and 4 + t; a sink adds their sum.
+    CHECK(slurp(fs::path(dir.file("zip")) / "sinks.csv") ==
+          "time,entity,delta,val\n"
+          "0,Dst.d0,6.0,6.0\n0,Dst.d1,6.0,6.0\n"
+          "1,Dst.d0,8.0,14.0\n1,Dst.d1,8.0,14.0\n"
+          "2,Dst.d0,10.0,24.0\n2,Dst.d1,10.0,24.0\n");
+    CHECK(slurp(fs::path(dir.file("zip")) / "more.csv") == "time,sum_val\n0,8.0\n1,10.0\n2,12.0\n");
+
+    // Random, evenly, from the seed: each sink gets one of `more`, so the same sums, and the
+    // same file on every run.
+    const std::string random = dir.file("random.yaml");
+    std::ofstream(random) << paired_world(", pairing: random", record);
+    r = sim_runner({"run", random, "--out", dir.file("random"), "--quiet"});
+    REQUIRE(r.status == 0);
+    CHECK(slurp(fs::path(dir.file("random")) / "sinks.csv") ==
+          slurp(fs::path(dir.file("zip")) / "sinks.csv"));
+    // Not evenly, at most one each: the same again; at most one each for three is impossible.
+    std::ofstream(random) << paired_world(", pairing: random, evenly: false, max_connects: 1");
+    r = sim_runner({"run", random, "--out", dir.file("capped"), "--quiet"});
+    CHECK(r.status == 0);
+
+    // Mistakes: two sets of two without a pairing, zip of unequal sets, an unknown set or
+    // attribute in a recording, agents in a mosaik world's recording.
+    const std::string bad = dir.file("bad.yaml");
+    std::ofstream(bad) << paired_world("");
+    r = sim_runner({"run", bad, "--out", dir.file("o1"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(bad + ":14:7: mosaik.connections[1]: more (2 entities) to sinks (2): say "
+                           "how to pair them (pairing: all, zip or random)") != std::string::npos);
+    std::string world = paired_world(", pairing: zip");
+    world.replace(world.find("{from: more"), 11, "{from: two");
+    std::ofstream(bad) << world;
+    r = sim_runner({"run", bad, "--out", dir.file("o2"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("pairing: zip needs sets of one size (two has 1, sinks has 2)") !=
+          std::string::npos);
+    std::ofstream(bad) << paired_world(", pairing: zip",
+                                       "record:\n"
+                                       "  - {entities: sink, observe: [val], to: a.csv}\n"
+                                       "  - {agents: sinks, observe: [val], to: b.csv}\n");
+    r = sim_runner({"validate", bad});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(bad + ":16:16: record[0].entities: no entity set \"sink\" in "
+                           "mosaik.entities (sets: one, two, more, sinks)") != std::string::npos);
+    CHECK(r.err.find(bad + ":17:14: record[1].agents: a mosaik world records entities") !=
+          std::string::npos);
+    std::ofstream(bad) << paired_world(", pairing: zip",
+                                       "record: [{entities: sinks, observe: [vol], to: a.csv}]\n");
+    r = sim_runner({"run", bad, "--out", dir.file("o3"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(
+        r.err.find(bad + ":15:10: record[0]: Dst.d0 (model ExampleModel) has no output \"vol\"") !=
+        std::string::npos);
 }
 
 TEST_CASE("a scenario without a mosaik: section still needs clock, containers and agents",

@@ -245,15 +245,25 @@ void print_summary(const sim::scenario& s, const sim::run_summary& summary,
     auto per_second = [&](std::uint64_t n) {
         return summary.wall_seconds > 0 ? static_cast<double>(n) / summary.wall_seconds : 0.0;
     };
-    std::cout << fmt::format(
-        "{}: {} at t={} after {} steps in {:.2f} s ({:.0f} steps/s), {} agents, {} messages "
-        "({:.0f}/s), {} wake-ups, {:.0f} events/s, peak memory {:.1f} MiB; recordings and "
-        "summary.json in {}\n",
-        s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
-        summary.wall_seconds, per_second(summary.steps), summary.agents, summary.messages,
-        per_second(summary.messages), summary.wakeups,
-        per_second(summary.messages + summary.wakeups),
-        static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
+    if (s.mosaik) {
+        // A mosaik world has simulators, not agents and messages of ours to count.
+        std::cout << fmt::format(
+            "{}: {} at t={} after {} steps of {} simulators in {:.2f} s ({:.0f} steps/s), peak "
+            "memory {:.1f} MiB; recordings and summary.json in {}\n",
+            s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
+            summary.simulator_steps.size(), summary.wall_seconds, per_second(summary.steps),
+            static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
+    } else {
+        std::cout << fmt::format(
+            "{}: {} at t={} after {} steps in {:.2f} s ({:.0f} steps/s), {} agents, {} messages "
+            "({:.0f}/s), {} wake-ups, {:.0f} events/s, peak memory {:.1f} MiB; recordings and "
+            "summary.json in {}\n",
+            s.name, summary.interrupted ? "interrupted" : "done", summary.sim_time, summary.steps,
+            summary.wall_seconds, per_second(summary.steps), summary.agents, summary.messages,
+            per_second(summary.messages), summary.wakeups,
+            per_second(summary.messages + summary.wakeups),
+            static_cast<double>(summary.peak_rss_bytes) / (1024.0 * 1024.0), out_dir);
+    }
     if (!summary.simulator_steps.empty()) {
         std::vector<std::string> each;
         for (const auto& [sid, n] : summary.simulator_steps)

@@ -250,6 +250,33 @@ value world::related(const std::string& full_id) const {
     return value(std::move(out));
 }
 
+void world::observe(const std::vector<std::string>& full_ids, const std::vector<std::string>& attrs,
+                    observer sink) {
+    if (full_ids.empty() || attrs.empty())
+        throw std::invalid_argument("an observation needs entities and attributes");
+    sim_state::observation o{{}, attrs, std::move(sink)};
+    sim_state* owner = nullptr;
+    for (const auto& id : full_ids) {
+        auto [s, eid] = entity(id);
+        if (owner != nullptr && owner != s) {
+            throw std::invalid_argument(fmt::format(
+                "{} and {} belong to different simulators (observe one simulator's entities)",
+                full_ids.front(), id));
+        }
+        owner = s;
+        const std::string& model = s->entity_model.at(eid);
+        const attribute_classes& classes = s->models.at(model);
+        for (const auto& a : attrs) {
+            if (!classes.outputs().contains(a))
+                throw std::invalid_argument(
+                    fmt::format("{} (model {}) has no output \"{}\"", id, model, a));
+            s->output_request[eid].insert(a);
+        }
+        o.eids.push_back(eid);
+    }
+    owner->observers.push_back(std::move(o));
+}
+
 std::vector<std::pair<std::string, std::uint64_t>> world::steps_by_simulator() const {
     std::vector<std::pair<std::string, std::uint64_t>> out;
     for (const auto& s : sims_)

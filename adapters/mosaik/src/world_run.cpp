@@ -295,7 +295,24 @@ struct world::run_state {
         ++s.steps;
         ++steps;
         if (!s.output_request.empty()) outputs_of(s, t, data);
+        for (const auto& o : s.observers)
+            o.sink(t.time(), observed(o, data));
         if (w.options_.on_step) w.options_.on_step(t.time(), steps);
+    }
+
+    static std::vector<std::vector<value>> observed(const sim_state::observation& o,
+                                                    const value& data) {
+        std::vector<std::vector<value>> rows;
+        rows.reserve(o.eids.size());
+        for (const auto& eid : o.eids) {
+            auto& row = rows.emplace_back();
+            row.reserve(o.attrs.size());
+            for (const auto& a : o.attrs) {
+                const value* v = lookup_of(data, eid, a);
+                row.push_back(v != nullptr ? *v : value());
+            }
+        }
+        return rows;
     }
 
     void schedule_own(sim_state& s, const tiered_time& t, const value& next) {

@@ -69,6 +69,12 @@ struct world::sim_state {
     value get_data_request;  // the same as get_data's argument, made once before the run
     map persistent_inputs;
     std::map<std::int64_t, value> outputs;  // output cache by integer output time
+    struct observation {
+        std::vector<std::string> eids;
+        std::vector<std::string> attrs;
+        world::observer sink;
+    };
+    std::vector<observation> observers;
     // Who reads the output cache (consumer, time shift), to drop what none can read any more.
     std::vector<std::pair<std::size_t, std::int64_t>> readers;
 

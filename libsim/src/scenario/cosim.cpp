@@ -1,11 +1,14 @@
 #include "scenario/cosim.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
+#include <sim/agent/rng.hpp>
 #include <sim/codec/json_codec.hpp>
 #include <sim/mosaik/local_simulator.hpp>
 #include <sim/mosaik/plugin.hpp>
@@ -13,6 +16,9 @@
 #include <sim/mosaik/world.hpp>
 #include <sim/runtime/runtime.hpp>
 
+#include <fmt/format.h>
+
+#include "scenario/recording.hpp"
 #include "scenario/summary.hpp"
 
 namespace sim::detail {
@@ -72,6 +78,14 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
     mosaik::launch_options o;
     o.cwd = (here / c->cwd).lexically_normal().string();
     if (o.cwd.empty()) o.cwd = ".";
+    // The simulators bundled with libsim (example-sim, agents-sim) live beside sim-runner:
+    // a command finds them by name.
+    std::error_code ignored;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ignored).parent_path();
+    if (!self.empty()) {
+        const char* path = std::getenv("PATH");
+        o.env["PATH"] = self.string() + (path != nullptr ? ":" + std::string(path) : "");
+    }
     for (const auto& [k, v] : c->env)
         o.env[k] = v;
     try {
@@ -82,7 +96,65 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
     }
 }
 
-void build(mosaik::world& w, const scenario& s, plugin_set& plugins) {
+// The full ids of each entity set, by its name.
+using entity_sets = std::map<std::string, std::vector<std::string>>;
+
+// The (from, to) pairs of full ids a connection makes: mosaik's connect_many_to_one, a zip,
+// or connect_randomly (evenly: each round of |to| sources goes to a fresh shuffle of `to`;
+// else each source to a random `to` with fewer than max_connects).
+std::vector<std::pair<std::string, std::string>> pairs_of(const mosaik_section::connection& c,
+                                                          const entity_sets& sets, rng& draws) {
+    auto ends = [&](const std::string& name) {
+        auto it = sets.find(name);
+        return it != sets.end() ? it->second : std::vector<std::string>{name};
+    };
+    const std::vector<std::string> from = ends(c.from);
+    std::vector<std::string> to = ends(c.to);
+    std::string pairing = c.pairing;
+    if (pairing.empty() && (from.size() == 1 || to.size() == 1)) pairing = "all";
+    std::vector<std::pair<std::string, std::string>> out;
+    if (pairing == "all") {
+        for (const auto& a : from)
+            for (const auto& b : to)
+                out.emplace_back(a, b);
+    } else if (pairing == "zip") {
+        if (from.size() != to.size())
+            throw std::invalid_argument(
+                fmt::format("pairing: zip needs sets of one size ({} has {}, {} has {})", c.from,
+                            from.size(), c.to, to.size()));
+        for (std::size_t i = 0; i < from.size(); ++i)
+            out.emplace_back(from[i], to[i]);
+    } else if (pairing == "random") {
+        if (to.empty()) throw std::invalid_argument(c.to + " has no entities to connect to");
+        const auto most = c.max_connects > 0 ? static_cast<std::uint64_t>(c.max_connects)
+                                             : std::numeric_limits<std::uint64_t>::max();
+        if (!c.evenly && c.max_connects > 0 && from.size() > to.size() * most)
+            throw std::invalid_argument(fmt::format(
+                "{} entities cannot go to {} with at most {} each", from.size(), to.size(), most));
+        std::map<std::string, std::uint64_t> received;
+        for (std::size_t i = 0; i < from.size(); ++i) {
+            if (c.evenly) {
+                if (i % to.size() == 0) {
+                    for (std::size_t k = to.size(); k > 1; --k)
+                        std::swap(to[k - 1], to[draws.below(k)]);
+                }
+                out.emplace_back(from[i], to[i % to.size()]);
+                continue;
+            }
+            const std::size_t k = draws.below(to.size());
+            out.emplace_back(from[i], to[k]);
+            if (++received[to[k]] >= most) to.erase(to.begin() + static_cast<std::ptrdiff_t>(k));
+        }
+    } else {
+        throw std::invalid_argument(fmt::format(
+            "{} ({} entities) to {} ({}): say how to pair them (pairing: all, zip or random)",
+            c.from, from.size(), c.to, to.size()));
+    }
+    return out;
+}
+
+entity_sets build(mosaik::world& w, const scenario& s, std::uint64_t seed, plugin_set& plugins) {
+    entity_sets sets;
     const mosaik_section& m = *s.mosaik;
     for (const auto& sim : m.simulators) {
         auto coupled = reach(s, sim, plugins);
@@ -94,22 +166,53 @@ void build(mosaik::world& w, const scenario& s, plugin_set& plugins) {
     }
     for (const auto& set : m.entity_sets) {
         try {
-            (void)w.create(set.sim, set.count, set.model, set.params);
+            auto ids = w.create(set.sim, set.count, set.model, set.params);
+            auto& named = sets[set.name];
+            named.insert(named.end(), ids.begin(), ids.end());
         } catch (const std::invalid_argument& e) {
             wrong(set.where, e);
         }
     }
-    for (const auto& c : m.connections) {
+    for (std::size_t i = 0; i < m.connections.size(); ++i) {
+        const auto& c = m.connections[i];
         try {
-            w.connect(
-                c.from, c.to, c.attrs,
-                {.time_shifted = c.time_shifted, .weak = c.weak, .initial_data = c.initial_data});
+            rng draws(seed, "mosaik.connections[" + std::to_string(i) + "]");
+            for (const auto& [from, to] : pairs_of(c, sets, draws))
+                w.connect(from, to, c.attrs,
+                          {.time_shifted = c.time_shifted,
+                           .weak = c.weak,
+                           .initial_data = c.initial_data});
         } catch (const std::invalid_argument& e) {
             wrong(c.where, e);
         }
     }
     for (const auto& [sid, t] : m.initial_events)
         w.set_initial_event(sid, t);
+    return sets;
+}
+
+// The scenario's recordings of entity attributes, each fed after every step of its entities'
+// simulator and flushed then, so that a run that fails leaves whole steps behind.
+std::vector<std::unique_ptr<recording>> observe(mosaik::world& w, const scenario& s,
+                                                const entity_sets& sets,
+                                                const std::filesystem::path& dir) {
+    std::vector<std::unique_ptr<recording>> out;
+    if (!s.records.empty()) std::filesystem::create_directories(dir);
+    const double resolution = s.mosaik->time_resolution;
+    for (const auto& spec : s.records) {
+        auto& rec = *out.emplace_back(std::make_unique<recording>(spec, dir));
+        const std::vector<std::string>& ids = sets.at(spec.entities);
+        try {
+            w.observe(ids, spec.observe,
+                      [&rec, &ids, resolution](std::int64_t t, const auto& rows) {
+                          rec.write(static_cast<double>(t) * resolution, ids, rows);
+                          rec.flush();
+                      });
+        } catch (const std::invalid_argument& e) {
+            wrong(spec.where, e);
+        }
+    }
+    return out;
 }
 
 void write_file(const std::filesystem::path& path, std::string_view text) {
@@ -150,7 +253,8 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
                                                       std::chrono::steady_clock::now() - started)
                                                       .count()});
                          }});
-        build(w, s, plugins);
+        const entity_sets sets = build(w, s, summary.seed, plugins);
+        const auto recordings = observe(w, s, sets, options.out_dir);
         try {
             graph = w.run();
         } catch (const std::invalid_argument& e) {

@@ -1,7 +1,7 @@
 #pragma once
-// The recordings of a run: CSV or JSON-lines files of agents' observables, one line per agent
-// (or one reduced line) per step, flushed step by step so that a file always ends with a whole
-// step.
+// The recordings of a run: CSV or JSON-lines files of agents' observables (or of mosaik
+// entities' attributes), one line per agent (or one reduced line) per step, flushed step by step so
+// that a file always ends with a whole step.
 
 #include <algorithm>
 #include <cmath>
@@ -34,7 +34,7 @@ class recording {
         if (!out_) throw std::runtime_error("cannot write " + (dir / spec.to).string());
         if (!jsonl_) {
             out_ << "time";
-            if (spec.reduce.empty()) out_ << ",agent";
+            if (spec.reduce.empty()) out_ << "," << who();
             for (const auto& o : spec.observe)
                 out_ << "," << (spec.reduce.empty() ? o : spec.reduce + "_" + o);
             out_ << "\n";
@@ -44,6 +44,21 @@ class recording {
 
     // rows: per agent of the group, in order, its values of `observe`.
     void write(double t, const std::string& group, const std::vector<std::vector<value>>& rows) {
+        write(t, rows, [&](std::size_t i) { return group + "/" + std::to_string(i); });
+    }
+    // rows: per entity, its values of `observe`; `names[i]` names row i.
+    void write(double t, const std::vector<std::string>& names,
+               const std::vector<std::vector<value>>& rows) {
+        write(t, rows, [&](std::size_t i) { return names[i]; });
+    }
+    void flush() { out_.flush(); }
+
+  private:
+    // The column that names a row's agent or entity.
+    const char* who() const { return spec_.entities.empty() ? "agent" : "entity"; }
+
+    template <class Name>
+    void write(double t, const std::vector<std::vector<value>>& rows, Name name) {
         if (!spec_.reduce.empty()) {
             std::vector<value> reduced;
             for (std::size_t k = 0; k < spec_.observe.size(); ++k)
@@ -56,13 +71,11 @@ class recording {
                     if (last_[i] == rows[i]) continue;
                     last_[i] = rows[i];
                 }
-                line(t, group + "/" + std::to_string(i), rows[i]);
+                line(t, name(i), rows[i]);
             }
         }
     }
-    void flush() { out_.flush(); }
 
-  private:
     value reduce(const std::vector<std::vector<value>>& rows, std::size_t k) const {
         if (spec_.reduce == "count") {
             std::int64_t n = 0;
@@ -98,7 +111,7 @@ class recording {
         if (jsonl_) {
             map m;
             m.insert_or_assign(value("time"), number_value(t));
-            if (!agent.empty()) m.insert_or_assign(value("agent"), value(agent));
+            if (!agent.empty()) m.insert_or_assign(value(who()), value(agent));
             for (std::size_t k = 0; k < values.size(); ++k) {
                 std::string key =
                     spec_.reduce.empty() ? spec_.observe[k] : spec_.reduce + "_" + spec_.observe[k];

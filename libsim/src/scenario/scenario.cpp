@@ -513,11 +513,11 @@ class scenario_reader {
         read_header();
         if (root_["mosaik"]) {
             read_mosaik(root_["mosaik"]);
-            for (const char* key : {"containers", "agents", "record"}) {
+            for (const char* key : {"containers", "agents"}) {
                 if (root_[key]) {
                     problem(root_[key], key,
-                            "a scenario with a mosaik: section has no containers, agents or "
-                            "recordings of agents yet (run those as a scenario of their own)");
+                            "a scenario with a mosaik: section has no containers or agents yet "
+                            "(run those as a scenario of their own)");
                 }
             }
         } else {
@@ -699,18 +699,13 @@ class scenario_reader {
         for (std::size_t i = 0; i < records.size(); ++i) {
             const YAML::Node r = records[i];
             scenario_record rec;
-            rec.group = r["agents"].Scalar();
             rec.where = location_of(file_, r, fmt::format("record[{}]", i));
+            if (!record_subject(r, i, rec)) continue;
             for (const auto& o : r["observe"])
                 rec.observe.push_back(o.Scalar());
             rec.on_change = r["every"] && r["every"].Scalar() == "change";
             if (r["reduce"]) rec.reduce = r["reduce"].Scalar();
             rec.to = r["to"].Scalar();
-            if (s_.group(rec.group) == nullptr) {
-                problem(r["agents"], fmt::format("record[{}].agents", i),
-                        fmt::format("no agent group \"{}\" (groups: {})", rec.group,
-                                    fmt::join(group_names_, ", ")));
-            }
             if (!files.insert(rec.to).second) {
                 problem(r["to"], fmt::format("record[{}].to", i),
                         "\"" + rec.to + "\" is written by two recordings");
@@ -721,6 +716,44 @@ class scenario_reader {
             }
             s_.records.push_back(std::move(rec));
         }
+    }
+
+    // What a recording samples: an agent group, or in a mosaik world an entity set. False
+    // (a problem noted) when it names neither.
+    bool record_subject(const YAML::Node& r, std::size_t i, scenario_record& rec) {
+        const bool world = s_.mosaik.has_value();
+        const char* key = world ? "entities" : "agents";
+        const char* other = world ? "agents" : "entities";
+        if (r[other]) {
+            problem(r[other], fmt::format("record[{}].{}", i, other),
+                    world ? "a mosaik world records entities (entities: an entity set's name)"
+                          : "entities are recorded in a scenario with a mosaik: section");
+            return false;
+        }
+        if (!r[key]) {
+            problems_.push_back(where(file_, r.Mark(), fmt::format("record[{}]", i)) +
+                                ": missing " + key);
+            return false;
+        }
+        const std::string name = r[key].Scalar();
+        if (world) {
+            rec.entities = name;
+            std::vector<std::string> names;
+            for (const auto& set : s_.mosaik->entity_sets) {
+                if (set.name == name) return true;
+                names.push_back(set.name);
+            }
+            problem(r[key], fmt::format("record[{}].entities", i),
+                    fmt::format("no entity set \"{}\" in mosaik.entities (sets: {})", name,
+                                fmt::join(names, ", ")));
+            return false;
+        }
+        rec.group = name;
+        if (s_.group(name) != nullptr) return true;
+        problem(
+            r[key], fmt::format("record[{}].agents", i),
+            fmt::format("no agent group \"{}\" (groups: {})", name, fmt::join(group_names_, ", ")));
+        return false;
     }
 
     // ---- the mosaik: section (docs/cosim.md)
@@ -876,6 +909,9 @@ class scenario_reader {
                                    : shift.Scalar() == "false" ? 0
                                                                : shift.as<std::int64_t>();
             }
+            if (n["pairing"]) out.pairing = n["pairing"].Scalar();
+            if (n["evenly"]) out.evenly = n["evenly"].as<bool>();
+            if (n["max_connects"]) out.max_connects = n["max_connects"].as<std::int64_t>();
             if (n["weak"]) out.weak = n["weak"].as<bool>();
             if (n["initial_data"]) out.initial_data = to_value(n["initial_data"]).as_map();
             if (n["async_requests"] && n["async_requests"].as<bool>())
@@ -883,16 +919,28 @@ class scenario_reader {
                         fmt::format("mosaik.connections[{}].async_requests", i),
                         "asynchronous requests are not served by the master yet");
             for (const auto* end : {&out.from, &out.to}) {
+                if (has_set(w, *end)) continue;
                 const auto dot = end->find('.');
                 if (dot == std::string::npos || !has_sid(w, end->substr(0, dot)))
-                    problem(
-                        n[end == &out.from ? "from" : "to"],
-                        fmt::format("mosaik.connections[{}].{}", i,
-                                    end == &out.from ? "from" : "to"),
-                        "\"" + *end + "\" is not a full entity id of a simulator here (SID.EID)");
+                    problem(n[end == &out.from ? "from" : "to"],
+                            fmt::format("mosaik.connections[{}].{}", i,
+                                        end == &out.from ? "from" : "to"),
+                            "\"" + *end +
+                                "\" is neither an entity set nor a full entity id of a simulator "
+                                "here (SID.EID)");
             }
+            if (out.pairing != "random" && (n["evenly"] || n["max_connects"]))
+                problem(n["evenly"] ? n["evenly"] : n["max_connects"],
+                        fmt::format("mosaik.connections[{}].{}", i,
+                                    n["evenly"] ? "evenly" : "max_connects"),
+                        "only pairing: random takes evenly and max_connects");
             w.connections.push_back(std::move(out));
         }
+    }
+
+    static bool has_set(const scenario_mosaik& w, const std::string& name) {
+        return std::any_of(w.entity_sets.begin(), w.entity_sets.end(),
+                           [&](const auto& s) { return s.name == name; });
     }
 
     static bool has_sid(const scenario_mosaik& w, const std::string& sid) {

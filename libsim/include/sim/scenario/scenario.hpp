@@ -84,7 +84,8 @@ struct scenario_agents {
 };
 
 struct scenario_record {
-    std::string group;
+    std::string group;     ///< an agent group's name, or
+    std::string entities;  ///< a mosaik entity set's name (mosaik.entities[].name)
     std::vector<std::string> observe;
     bool on_change = false;  ///< only rows whose values changed since the last sample
     std::string reduce;      ///< "", "sum", "mean", "min", "max", "count": one row per step
@@ -128,7 +129,14 @@ struct scenario_mosaik {
         scenario_location where;
     };
     struct connection {
-        std::string from, to;  ///< full entity ids, SID.EID
+        /// Full entity ids (SID.EID) or entity sets' names; sets are paired as `pairing` says.
+        std::string from, to;
+        /// "all": every entity of `from` to every one of `to` (mosaik's connect_many_to_one
+        /// when `to` is one entity), "zip": the i-th to the i-th, "random": mosaik's
+        /// connect_randomly with the scenario's seed. Empty: "all" when a side is one entity.
+        std::string pairing;
+        bool evenly = true;             ///< random: as evenly as possible
+        std::int64_t max_connects = 0;  ///< random, not evenly: most per `to` entity; 0: any
         std::vector<std::pair<std::string, std::string>> attrs;
         std::int64_t time_shifted = 0;
         bool weak = false;

@@ -138,6 +138,18 @@ class world {
     /// `world.set_initial_event(sid, time)`: replaces the simulator's scheduled steps.
     void set_initial_event(const std::string& sid, std::int64_t time = 0);
 
+    /// What `observe` passes on after a step: the step's world time and, per entity in the
+    /// order given, the values of the attributes asked for (nil where the simulator gave none).
+    using observer =
+        std::function<void(std::int64_t time, const std::vector<std::vector<value>>& rows)>;
+    /// Records attributes of entities of one simulator (full ids): after each of its steps
+    /// the master asks for them with the step's get_data and calls `sink`, in the order of that
+    /// simulator's steps. It changes no step, input or edge of the run. Throws
+    /// `std::invalid_argument` for an unknown entity, entities of several simulators, or an
+    /// attribute that is not an output of an entity's model.
+    void observe(const std::vector<std::string>& full_ids, const std::vector<std::string>& attrs,
+                 observer sink);
+
     /// Checks the dataflow for cycles of no delay, calls setup_done, runs until `until` and
     /// stops every simulator. Throws `std::runtime_error` (a SimulationError) naming the
     /// simulator, its call and time when a run cannot go on; the simulators are stopped then
