@@ -356,7 +356,7 @@ void tcp_chain(benchmark::State& state, bool pin, int busy_us = 0) {
     std::string error;
     run_figures f;
     try {
-        sim::runtime rt({.name = "master"});
+        sim::runtime rt({.busy_poll = std::chrono::microseconds(busy_us), .name = "master"});
         rt.run([&] {
             f = iterate_worlds(
                 state, [] { return example_chain(until, length); }, error);

@@ -16,6 +16,8 @@ set by init's sim params:
                  meet_as is "writer", else as its reader: each open returns only once the other
                  end is open too, so the step ends only if another simulator's step (meeting
                  it there) runs at the same time; after 20 s alone the process ends (SIGALRM)
+  async_peer     a full entity id: each step asks the master for its val_out (get_data) and
+                 sets its val_in to 23 (set_data), as an agent over an async_requests connection
 
 Model "A" has attrs val_in, trigger_in, val_out, never_out and the param extra_info; the extra
 method method_a(arg) answers "method_a(<arg>)".
@@ -51,10 +53,15 @@ class GenericSim:
         self.hang_at = None
         self.hang_mark = None
         self.meet = None
+        self.sid = None
+        self.async_peer = None
+        self.ask = None  # sends a request to the master and returns its answer
 
     def init(self, sid, time_resolution=1.0, step_type="time-based", step_size=1,
              self_steps=None, output_timing=None, trigger=None, hang_at=None, hang_mark=None,
-             meet_at=None, meet_fifo=None, meet_as="reader"):
+             meet_at=None, meet_fifo=None, meet_as="reader", async_peer=None):
+        self.sid = sid
+        self.async_peer = async_peer
         if step_type not in ("time-based", "event-based", "hybrid"):
             raise Failure("ValueError", "step_type: " + str(step_type))
         self.step_type = step_type
@@ -98,6 +105,9 @@ class GenericSim:
             signal.alarm(20)
             os.close(os.open(self.meet[1], self.meet[2]))
             signal.alarm(0)
+        if self.async_peer is not None:
+            self.ask("get_data", [{self.async_peer: ["val_out"]}])
+            self.ask("set_data", [{self.sid + ".0": {self.async_peer: {"val_in": 23}}}])
         if self.step_type == "time-based":
             return time + self.step_size
         return self.self_steps.get(time)
@@ -134,8 +144,27 @@ def write_frame(sock, message):
     sock.sendall(struct.pack(">I", len(payload)) + payload)
 
 
+def asker(sock):
+    """Sends requests to the master (ids of our own) and waits for each reply."""
+    next_id = [0]
+
+    def ask(name, args):
+        msg_id = next_id[0]
+        next_id[0] += 1
+        write_frame(sock, [REQUEST, msg_id, [name, args, {}]])
+        while True:
+            (length,) = struct.unpack(">I", read_exact(sock, 4))
+            kind, got_id, content = json.loads(read_exact(sock, length).decode("utf-8"))
+            if kind == RESULT and got_id == msg_id:
+                return content
+            if kind == FAILURE and got_id == msg_id:
+                raise Failure("RuntimeError", "the master answered %s with %s" % (name, content))
+    return ask
+
+
 def serve(sock):
     sim = GenericSim()
+    sim.ask = asker(sock)
     calls = {"init": sim.init, "create": sim.create, "setup_done": sim.setup_done,
              "step": sim.step, "get_data": sim.get_data, "method_a": sim.method_a}
     while True:

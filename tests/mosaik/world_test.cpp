@@ -750,6 +750,162 @@ TEST_CASE("in real time a step starts no earlier than its time, and strict mode 
     }
 }
 
+namespace {
+
+// An agent system (time-based, every `step_size`): in each step its agent asks, over an
+// async_requests connection, for A.0's val_out (get_data) and sets A.0's val_in to 23
+// (set_data), as mosaik's example MAS does.
+class mas_sim : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string& sid, double, const map& params) override {
+        sid_ = sid;
+        if (const value* v = params.find(value("step_size"))) step_size_ = v->as_int64();
+        return json(R"({"type": "time-based", "models": {"Agent": {"public": true,
+            "params": [], "attrs": ["x"]}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {}
+    void on_request(request_handler h) override { ask_ = std::move(h); }
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        const value got = ask_("get_data", {json(R"({"A.0": ["val_out"]})")});
+        seen.emplace_back(time, got["A.0"]["val_out"].as_int64());
+        ask_("set_data", {value(map{{value(sid_ + ".0"), json(R"({"A.0": {"val_in": 23}})")}})});
+        return value(time + step_size_);
+    }
+    value get_data(const value&) override { return value(map{}); }
+    void stop() override {}
+
+    std::vector<std::pair<std::int64_t, std::int64_t>> seen;  // (step, A's val_out then)
+
+  private:
+    std::string sid_;
+    std::int64_t step_size_ = 1;
+    request_handler ask_;
+};
+
+// Event-based: its step at 0 sets an event for 2 (set_event), as a simulator with its own
+// timers does in real time.
+class event_setter : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map&) override {
+        return json(R"({"type": "event-based", "models": {"E": {"public": true, "params": [],
+            "attrs": []}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {}
+    void on_request(request_handler h) override { ask_ = std::move(h); }
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        if (time == 0) ask_("set_event", {value(2)});
+        return value();
+    }
+    value get_data(const value&) override { return value(map{}); }
+    void stop() override {}
+
+  private:
+    request_handler ask_;
+};
+
+}  // namespace
+
+TEST_CASE("agents with async requests read and set a simulator's data during their steps",
+          "[mosaik][world][async]") {
+    // A (every 2) <-> agents B (every 1), C (every 2), D (every 3), until 5.
+    world w({.until = 5});
+    w.start("A", generic(), params(R"({"step_size": 2})"));
+    const auto a = w.create("A", 1, "A");
+    std::vector<mas_sim*> agents;
+    for (auto [sid, size] : {std::pair{"B", 1}, {"C", 2}, {"D", 3}}) {
+        auto m = std::make_unique<mas_sim>();
+        agents.push_back(m.get());
+        w.start(sid, std::move(m), map{{value("step_size"), value(size)}});
+        w.connect(a[0], w.create(sid, 1, "Agent")[0], {}, {.async_requests = true});
+    }
+    auto g = w.run();
+    check_max_advance(g, 5);
+    // E2 from A's latest step into every agent's step; E3 from each agent's latest step into
+    // A's next one.
+    CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~0 C~0  A~0 D~0  A~2 A~4  A~2 B~2 "
+                               "A~2 B~3  A~2 C~2  A~2 D~3  A~4 B~4  A~4 C~4  B~0 B~1  B~1 A~2 "
+                               "B~1 B~2  B~2 B~3  B~3 A~4  B~3 B~4  C~0 A~2  C~0 C~2  C~2 A~4 "
+                               "C~2 C~4  D~0 A~2  D~0 D~3  D~3 A~4"));
+    CHECK(same(inputs_of(g, "A~0"), json("{}")));
+    CHECK(
+        same(inputs_of(g, "A~2"), json(R"({"0": {"val_in": {"B.0": 23, "C.0": 23, "D.0": 23}}})")));
+    CHECK(
+        same(inputs_of(g, "A~4"), json(R"({"0": {"val_in": {"B.0": 23, "C.0": 23, "D.0": 23}}})")));
+    // A's val_out is the time of its latest step, asked of A (nothing of A is cached).
+    CHECK(agents[0]->seen == std::vector<std::pair<std::int64_t, std::int64_t>>{
+                                 {0, 0}, {1, 0}, {2, 2}, {3, 2}, {4, 4}});
+    CHECK(agents[2]->seen == std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 0}, {3, 2}});
+}
+
+TEST_CASE("agents in processes make their async requests over their connections",
+          "[mosaik][world][async][process]") {
+    // The same world with every simulator a Python process: the agents' get_data goes on to
+    // A's process while their own step waits for the answer.
+    sim::runtime rt;
+    rt.run([] {
+        world w({.until = 5});
+        w.start("A", sim::mosaik::remote_simulator::launch("A", python_sim()),
+                params(R"({"step_size": 2})"));
+        const auto a = w.create("A", 1, "A");
+        for (auto [sid, size] : {std::pair{"B", 1}, {"C", 2}, {"D", 3}}) {
+            w.start(sid, sim::mosaik::remote_simulator::launch(sid, python_sim()),
+                    map{{value("step_size"), value(size)}, {value("async_peer"), value("A.0")}});
+            w.connect(a[0], w.create(sid, 1, "A")[0], {}, {.async_requests = true});
+        }
+        auto g = w.run();
+        check_max_advance(g, 5);
+        CHECK(edges_of(g) ==
+              edges("A~0 A~2  A~0 B~0  A~0 B~1  A~0 C~0  A~0 D~0  A~2 A~4  A~2 B~2 A~2 B~3  "
+                    "A~2 C~2  A~2 D~3  A~4 B~4  A~4 C~4  B~0 B~1  B~1 A~2 B~1 B~2  B~2 B~3  "
+                    "B~3 A~4  B~3 B~4  C~0 A~2  C~0 C~2  C~2 A~4 C~2 C~4  D~0 A~2  D~0 D~3  "
+                    "D~3 A~4"));
+        CHECK(same(inputs_of(g, "A~4"),
+                   json(R"({"0": {"val_in": {"B.0": 23, "C.0": 23, "D.0": 23}}})")));
+    });
+}
+
+TEST_CASE("async requests need an async_requests connection, and set_event real time",
+          "[mosaik][world][async]") {
+    {
+        // B reads A without async_requests: its step fails, naming both.
+        world w({.until = 2});
+        w.start("A", generic());
+        w.start("B", std::make_unique<mas_sim>());
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "Agent")[0], {{"val_out", "x"}});
+        CHECK_THROWS_WITH(w.run(), Catch::Contains("Async. requests are not enabled for the "
+                                                   "connection from A to B"));
+    }
+    {
+        world w({.until = 2});
+        w.start("A", generic());
+        w.start("B", std::make_unique<mas_sim>());
+        w.create("A", 1, "A");
+        w.create("B", 1, "Agent");
+        CHECK_THROWS_WITH(w.run(), Catch::Contains("No connection from A to B"));
+    }
+    {
+        // In real time the event is a step; as fast as possible it is mosaik's error.
+        world w({.until = 4, .rt_factor = 0.001});
+        w.start("E", std::make_unique<event_setter>());
+        w.create("E", 1, "E");
+        w.set_initial_event("E", 0);
+        auto g = w.run();
+        CHECK(nodes_of(g) == std::set<std::string>{"E~0", "E~2"});
+        world fast({.until = 4});
+        fast.start("E", std::make_unique<event_setter>());
+        fast.create("E", 1, "E");
+        fast.set_initial_event("E", 0);
+        CHECK_THROWS_WITH(fast.run(), Catch::Contains("Simulator 'E' tried to set an event in "
+                                                      "non-real-time mode."));
+    }
+}
+
 TEST_CASE("a stop request ends a run before its next step and stops the simulators",
           "[mosaik][world]") {
     std::atomic<bool> stop{false};

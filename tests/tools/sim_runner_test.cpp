@@ -490,6 +490,20 @@ TEST_CASE("a mosaik: section's mistakes name file, line and key, or the simulato
     CHECK(r.err.find("mosaik.connections[0].from: \"X.0\" is neither an entity set nor a full "
                      "entity id") != std::string::npos);
 
+    const std::string bare = dir.file("bare.yaml");
+    std::ofstream(bare) << "mosaik:\n"
+                           "  until: 3\n"
+                           "  sim_config: {S: {cmd: \"true %(addr)s\"}}\n"
+                           "  simulators: [{sid: A, sim: S}, {sid: B, sim: S}]\n"
+                           "  connections:\n"
+                           "    - {from: A.0, to: B.0}\n"
+                           "    - {from: A.0, to: B.0, async_requests: true}\n";
+    r = sim_runner({"validate", bare});
+    CHECK(r.status == 2);
+    CHECK(r.err == "error: " + bare +
+                       ":6:7: mosaik.connections[0].attrs: a connection without async_requests "
+                       "needs at least one attribute\n");
+
     // Found while setting the world up: a model's attribute, a cycle without delay.
     const std::string attr = dir.file("attr.yaml");
     std::string world = cosim_world();

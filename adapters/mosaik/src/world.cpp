@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <sim/core/error.hpp>
+#include <sim/core/log.hpp>
 
 #include <fmt/format.h>
 
@@ -111,8 +112,9 @@ void world::start(const std::string& sid, std::unique_ptr<coupled_simulator> sim
     }
     if (s->type != sim_type::event_based)
         s->next_steps.insert(tiered_time::from_world_time(0, s->depth()));
-    s->sim->on_request(
-        [this](const std::string& name, const array& args) { return answer(name, args); });
+    s->sim->on_request([this, &state = *s](const std::string& name, const array& args) {
+        return answer(state, name, args);
+    });
     sims_.push_back(std::move(s));
 }
 
@@ -192,10 +194,27 @@ void world::connect(const std::string& src, const std::string& dest,
         }
         if (dest_triggers) from->triggers[{src_eid, src_attr}].emplace_back(to->index, delay);
     }
+    if (o.async_requests) {
+        // The source waits for the destination as for a lazy consumer, whatever lazy_stepping
+        // says, and the destination waits for the source with no delay at all.
+        const tiered_interval adapt = connect_interval(from->groups, to->groups, 0, false);
+        from->successors.insert_or_assign(to->index, adapt);
+        from->successors_to_wait_for.insert_or_assign(to->index, adapt);
+        to->input_delays[from->index].offer(adapt, {from->index, to->index});
+        to->async_providers.insert(from->index);
+    }
 }
 
 // Requests simulators make during their steps (mosaik-api.md §4).
-value world::answer(const std::string& name, const array& args) const {
+value world::answer(sim_state& caller, const std::string& name, const array& args) {
+    const value none;
+    const value& first = args.empty() ? none : args[0];
+    if (name == "get_data") return async_get_data(caller, first);
+    if (name == "set_data") return async_set_data(caller, first);
+    if (name == "set_event") {
+        if (!first.is_integer()) throw fault("TypeError", "set_event(time) takes an integer time");
+        return set_event(caller, first.as_int64());
+    }
     if (name == "get_progress") {
         double sum = 0;
         for (const auto& s : sims_)
@@ -206,8 +225,7 @@ value world::answer(const std::string& name, const array& args) const {
                          : 100.0);
     }
     if (name == "get_related_entities") {
-        const value none;
-        const value& asked = args.empty() ? none : args[0];
+        const value& asked = first;
         if (asked.is_string()) return related(asked.as_string());
         if (asked.is_array()) {
             map out;
@@ -228,7 +246,133 @@ value world::answer(const std::string& name, const array& args) const {
         return value(map{{value("nodes"), value(std::move(nodes))},
                          {value("edges"), value(std::move(edges))}});
     }
-    throw fault("NotImplementedError", name + " is not served by this master yet");
+    throw fault("NotImplementedError", name + " is not a request of mosaik's API");
+}
+
+void world::check_async(const sim_state& source, const sim_state& caller) {
+    if (!source.successors.contains(caller.index))
+        throw fault("ScenarioError",
+                    fmt::format("No connection from {} to {}: connect entities of both "
+                                "simulators with async_requests: true",
+                                source.sid, caller.sid));
+    if (!source.successors_to_wait_for.contains(caller.index))
+        throw fault("ScenarioError",
+                    fmt::format("Async. requests are not enabled for the connection from {} to "
+                                "{}: add async_requests: true to it",
+                                source.sid, caller.sid));
+}
+
+// Values of other simulators' entities, `{full_id: [attr, ...]}`: from the output cache as of
+// the caller's previous step where it holds them (mosaik's rule), else asked of the source.
+value world::async_get_data(sim_state& caller, const value& wanted) {
+    if (!caller.in_flight) throw fault("AssertionError", "get_data must happen in step");
+    if (!wanted.is_map()) throw fault("TypeError", "get_data takes {full_id: [attribute, ...]}");
+    map data;
+    std::map<std::size_t, map> missing;  // source -> its get_data request
+    for (const auto& [id, attrs] : wanted.as_map()) {
+        if (!id.is_string() || !attrs.is_array())
+            throw fault("TypeError", "get_data takes {full_id: [attribute, ...]}");
+        std::pair<sim_state*, std::string> found;
+        try {
+            found = entity(id.as_string());
+        } catch (const std::invalid_argument& e) {
+            throw fault("ScenarioError", e.what());
+        }
+        auto& [source, eid] = found;
+        check_async(*source, caller);
+        const value* slice = nullptr;
+        if (caller.last_step) {
+            auto entry = source->outputs.upper_bound(caller.last_step->time());
+            if (entry != source->outputs.begin()) slice = &std::prev(entry)->second;
+        }
+        map values;
+        for (const auto& a : attrs.as_array()) {
+            const value* v = slice != nullptr ? lookup_of(*slice, eid, a.as_string()) : nullptr;
+            if (v != nullptr) {
+                values.insert_or_assign(a, *v);
+                continue;
+            }
+            map& request = missing[source->index];
+            value* list = request.find(value(eid));
+            if (list == nullptr) {
+                request.insert_or_assign(value(eid), value(array{}));
+                list = request.find(value(eid));
+            }
+            list->as_array().push_back(a);
+        }
+        data.insert_or_assign(id, value(std::move(values)));
+    }
+    for (auto& [index, request] : missing) {
+        sim_state& source = *sims_[index];
+        const value got = source.sim->get_data(value(std::move(request)));
+        if (!got.is_map()) continue;
+        for (const auto& [eid, values] : got.as_map()) {
+            if (!values.is_map()) continue;
+            const value key(source.full_id(eid.as_string()));
+            value* entry = data.find(key);
+            if (entry == nullptr) {
+                data.insert_or_assign(key, values);
+                continue;
+            }
+            for (const auto& [attr, v] : values.as_map())
+                entry->as_map().insert_or_assign(attr, v);
+        }
+    }
+    return value(std::move(data));
+}
+
+// A step of the caller's own at `time`, in real time only (as mosaik). Served during the
+// caller's step, for a time after it: the step in flight holds the caller's progress there, so
+// nothing that waits on the caller has gone past `time`.
+value world::set_event(sim_state& caller, std::int64_t time) {
+    if (!options_.rt_factor)
+        throw fault(
+            "SimulationError",
+            fmt::format("Simulator '{}' tried to set an event in non-real-time mode.", caller.sid));
+    if (!caller.in_flight)
+        throw fault("SimulationError",
+                    fmt::format("Simulator '{}' set an event outside its step: this master "
+                                "takes set_event during a step only",
+                                caller.sid));
+    if (time <= caller.in_flight->time())
+        throw fault("ValueError", fmt::format("set_event({}) during the step at {}: an event "
+                                              "must come after the step that sets it",
+                                              time, caller.in_flight->time()));
+    if (time >= options_.until) {
+        log::get("mosaik")->warn("an event that {} set at {} is after the end ({}): ignored",
+                                 caller.sid, time, options_.until);
+        return value();
+    }
+    caller.next_steps.insert(tiered_time::from_world_time(time, caller.depth()));
+    return value();
+}
+
+// `{src_full_id: {dest_full_id: {attr: value}}}` into the destinations' next inputs.
+value world::async_set_data(sim_state& caller, const value& data) {
+    if (!data.is_map())
+        throw fault("TypeError", "set_data takes {source: {destination: {attribute: value}}}");
+    for (const auto& [src, dests] : data.as_map()) {
+        if (!src.is_string() || !dests.is_map())
+            throw fault("TypeError", "set_data takes {source: {destination: {attribute: value}}}");
+        for (const auto& [dest, attrs] : dests.as_map()) {
+            std::pair<sim_state*, std::string> found;
+            try {
+                found = entity(dest.as_string());
+            } catch (const std::invalid_argument& e) {
+                throw fault("ScenarioError", e.what());
+            }
+            auto& [target, eid] = found;
+            check_async(*target, caller);
+            if (!attrs.is_map())
+                throw fault("TypeError",
+                            "set_data takes {source: {destination: {attribute: value}}}");
+            for (const auto& [attr, v] : attrs.as_map())
+                slot_of(target->set_data_inputs, eid, attr.as_string())
+                    .as_map()
+                    .insert_or_assign(src, v);
+        }
+    }
+    return value();
 }
 
 value world::related(const std::string& full_id) const {

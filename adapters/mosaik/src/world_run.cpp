@@ -127,6 +127,9 @@ struct world::run_state {
         for (const auto& [provider, delays] : s.input_delays) {
             if (!(next < delays.earliest(at(provider).progress))) return false;
         }
+        for (const auto& [consumer, adapt] : s.successors_to_wait_for) {
+            if (at(consumer).progress < next + adapt) return false;
+        }
         if (w.options_.lazy_stepping) {
             for (const auto& [consumer, adapt] : s.successors) {
                 if (at(consumer).progress < next + adapt) return false;
@@ -147,9 +150,23 @@ struct world::run_state {
         return best;
     }
 
-    // §5: set_data (not yet), remembered inputs, the timed buffer, then the pulled connections.
+    // §5: set_data, remembered inputs, the timed buffer, then the pulled connections.
     value inputs_for(sim_state& s, const tiered_time& t) {
-        map in = s.persistent_inputs;
+        if (s.set_data_inputs.empty()) return inputs_after_set_data(s, t, s.persistent_inputs);
+        map in = std::move(s.set_data_inputs);
+        s.set_data_inputs = map{};
+        for (const auto& [eid, attrs] : s.persistent_inputs) {
+            for (const auto& [attr, sources] : attrs.as_map()) {
+                for (const auto& [source, v] : sources.as_map())
+                    slot_of(in, eid.as_string(), attr.as_string())
+                        .as_map()
+                        .insert_or_assign(source, v);
+            }
+        }
+        return inputs_after_set_data(s, t, std::move(in));
+    }
+
+    value inputs_after_set_data(sim_state& s, const tiered_time& t, map in) {
         auto& buffer = s.timed_input_buffer;
         std::sort(buffer.begin(), buffer.end(), [](const auto& a, const auto& b) {
             return std::tie(a.time, a.source_index, a.order) <
@@ -287,6 +304,7 @@ struct world::run_state {
     void finish(sim_state& s, const value& next, const value& data) {
         const tiered_time t = *s.in_flight;
         s.in_flight.reset();
+        s.last_step = t;
         if (w.options_.record_graph) {
             graph.nodes[s.in_flight_node].next_step = next;
             s.steps_done.push_back(t);
@@ -370,6 +388,11 @@ struct world::run_state {
         std::int64_t oldest_read = std::numeric_limits<std::int64_t>::max();
         for (const auto& [consumer, shift] : s.readers)
             oldest_read = std::min(oldest_read, at(consumer).progress.time() - shift);
+        // An async consumer's get_data reads the cache as of its previous step.
+        for (const auto& [consumer, adapt] : s.successors_to_wait_for) {
+            if (const auto& last = at(consumer).last_step)
+                oldest_read = std::min(oldest_read, last->time());
+        }
         auto keep = s.outputs.upper_bound(oldest_read);
         if (keep != s.outputs.begin()) s.outputs.erase(s.outputs.begin(), std::prev(keep));
     }
@@ -381,12 +404,20 @@ struct world::run_state {
         // have provided it.
         for (const auto& [provider, delays] : s.input_delays) {
             const sim_state& p = at(provider);
-            if (!has_input_from(inputs, p.sid)) continue;
+            if (!has_input_from(inputs, p.sid) && !s.async_providers.contains(provider)) continue;
             for (auto it = p.steps_done.rbegin(); it != p.steps_done.rend(); ++it) {
                 if (delays.earliest(*it) <= t) {
                     graph.edges.emplace_back(p.sid + "~" + it->to_string(), r.id());
                     break;
                 }
+            }
+        }
+        // E3: from each async consumer's latest step, once this simulator has stepped before.
+        if (s.last_step) {
+            for (const auto& [consumer, adapt] : s.successors_to_wait_for) {
+                const sim_state& q = at(consumer);
+                if (q.last_step)
+                    graph.edges.emplace_back(q.sid + "~" + q.last_step->to_string(), r.id());
             }
         }
         graph.nodes.push_back(std::move(r));

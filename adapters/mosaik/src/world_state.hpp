@@ -50,6 +50,10 @@ struct world::sim_state {
     // Connections, as consumer and as provider.
     std::map<std::size_t, minimal_delays> input_delays;  // provider -> delay
     std::map<std::size_t, tiered_interval> successors;   // consumer -> tiers conversion
+    // async_requests connections: consumers this one waits for, providers that wait for it.
+    std::map<std::size_t, tiered_interval> successors_to_wait_for;
+    std::set<std::size_t> async_providers;
+    map set_data_inputs;  // what set_data gave for the next step, eid -> attr -> source
     struct pulled {
         std::size_t source;
         std::int64_t shift;
@@ -93,6 +97,7 @@ struct world::sim_state {
     std::vector<buffered> timed_input_buffer;
     std::vector<tiered_time> steps_done;   // in order, for the graph's edges (when kept)
     std::optional<tiered_time> in_flight;  // a step sent and not yet answered
+    std::optional<tiered_time> last_step;  // the latest step answered
     std::size_t in_flight_node = 0;        // its record in the graph (when kept)
     std::uint64_t steps = 0;
     std::uint64_t last_push = 0;  // the order of this simulator's pushes, for the buffer

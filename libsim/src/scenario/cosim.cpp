@@ -181,7 +181,8 @@ entity_sets build(mosaik::world& w, const scenario& s, std::uint64_t seed, plugi
                 w.connect(from, to, c.attrs,
                           {.time_shifted = c.time_shifted,
                            .weak = c.weak,
-                           .initial_data = c.initial_data});
+                           .initial_data = c.initial_data,
+                           .async_requests = c.async_requests});
         } catch (const std::invalid_argument& e) {
             wrong(c.where, e);
         }

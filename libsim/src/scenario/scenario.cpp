@@ -896,7 +896,7 @@ class scenario_reader {
             out.from = n["from"].Scalar();
             out.to = n["to"].Scalar();
             out.where = location_of(file_, n, fmt::format("mosaik.connections[{}]", i));
-            for (const auto& a : n["attrs"]) {
+            for (const auto& a : n["attrs"] ? n["attrs"] : YAML::Node(YAML::NodeType::Sequence)) {
                 if (a.IsScalar()) {
                     out.attrs.emplace_back(a.Scalar(), a.Scalar());
                 } else {
@@ -914,10 +914,10 @@ class scenario_reader {
             if (n["max_connects"]) out.max_connects = n["max_connects"].as<std::int64_t>();
             if (n["weak"]) out.weak = n["weak"].as<bool>();
             if (n["initial_data"]) out.initial_data = to_value(n["initial_data"]).as_map();
-            if (n["async_requests"] && n["async_requests"].as<bool>())
-                problem(n["async_requests"],
-                        fmt::format("mosaik.connections[{}].async_requests", i),
-                        "asynchronous requests are not served by the master yet");
+            if (n["async_requests"]) out.async_requests = n["async_requests"].as<bool>();
+            if (out.attrs.empty() && !out.async_requests)
+                problem(n["attrs"] ? n["attrs"] : n, fmt::format("mosaik.connections[{}].attrs", i),
+                        "a connection without async_requests needs at least one attribute");
             for (const auto* end : {&out.from, &out.to}) {
                 if (has_set(w, *end)) continue;
                 const auto dot = end->find('.');

@@ -141,6 +141,7 @@ struct scenario_mosaik {
         std::int64_t time_shifted = 0;
         bool weak = false;
         map initial_data;
+        bool async_requests = false;  ///< get_data/set_data across it during steps
         scenario_location where;
     };
 

@@ -9,8 +9,8 @@
 /// inputs do not depend on the timing (only `seq`, the order calls were sent, and `max_advance`
 /// within its safe range may). In-process simulators step one at a time, in this fiber.
 /// Among simulators that may step, the earliest time (then the earliest started) goes first.
-/// It does not yet serve the asynchronous requests get_data, set_data and set_event
-/// (docs/cosim.md).
+/// During their steps simulators may ask the master for get_progress, get_related_entities,
+/// and over `async_requests` connections get_data and set_data; set_event in real time.
 
 #include <atomic>
 #include <cstddef>
@@ -92,6 +92,10 @@ struct connect_options {
     bool weak = false;
     /// `{src_attr: value}`: what the destination sees before the source's first output.
     map initial_data;
+    /// mosaik's `async_requests=True` (deprecated there since 3.1, kept for the scenarios that
+    /// use it): during its steps the destination may `get_data` from the source and `set_data`
+    /// into it, and the source steps at t only once the destination has reached t.
+    bool async_requests = false;
 };
 
 /// One step call, as the execution graph records it.
@@ -166,7 +170,11 @@ class world {
     struct sim_state;
     struct run_state;
     sim_state& find(const std::string& sid);
-    value answer(const std::string& name, const array& args) const;
+    value answer(sim_state& caller, const std::string& name, const array& args);
+    value async_get_data(sim_state& caller, const value& wanted);
+    value async_set_data(sim_state& caller, const value& data);
+    value set_event(sim_state& caller, std::int64_t time);
+    static void check_async(const sim_state& source, const sim_state& caller);
     value related(const std::string& full_id) const;
     std::pair<sim_state*, std::string> entity(const std::string& full_id);
 
