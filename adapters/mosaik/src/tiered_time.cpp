@@ -1,9 +1,3 @@
-// GCC 12 warns of a read past the end in boost::container::small_vector's move of its inline
-// buffer (-Wstringop-overread), a false positive: the length it copies is the vector's size.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wstringop-overread"
-#endif
-
 #include <sim/mosaik/tiered_time.hpp>
 
 #include <algorithm>
@@ -24,8 +18,7 @@ std::strong_ordering operator<=>(const tiered_time& a, const tiered_time& b) {
         throw std::logic_error("comparing tiered times of different depths: " + a.to_string() +
                                " and " + b.to_string());
     }
-    return std::lexicographical_compare_three_way(a.tiers_.begin(), a.tiers_.end(),
-                                                  b.tiers_.begin(), b.tiers_.end());
+    return a.tiers_ <=> b.tiers_;
 }
 
 std::string tiered_time::to_string() const {

@@ -21,14 +21,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 namespace sim::mosaik {
 
-/// The tiers of a time or an interval, inline for up to three nested groups: the master
-/// computes progress with these at every step, and a heap allocation each would cost more
-/// than the rest of its work.
-using tier_list = boost::container::small_vector<std::int64_t, 4>;
+/// The tiers of a time or an interval, outermost first.
+using tier_list = std::vector<std::int64_t>;
 
 /// A time of a simulator: its tiers, the world's time step first.
 class tiered_time {
