@@ -616,6 +616,46 @@ TEST_CASE("entity sets connect as mosaik's helpers pair them, and their attribut
         std::string::npos);
 }
 
+TEST_CASE("python: simulators run through mosaik-api-v3's start_simulation in a process",
+          "[tools][sim-runner][cosim]") {
+    // tests/mosaik holds a stand-in for the package mosaik-api-v3 and a simulator written
+    // against it (py_counter.Counter).
+    sim_test::temp_dir dir;
+    const std::string here = fs::path(SIM_GENERIC_SIM_PY).parent_path().string();
+    auto world = [&](const std::string& config) {
+        return "name: py\n"
+               "mosaik:\n"
+               "  until: 5\n"
+               "  sim_config:\n"
+               "    Counter: " +
+               config +
+               "\n"
+               "  simulators: [{sid: C, sim: Counter, params: {step_size: 2}}]\n"
+               "  entities: [{name: counts, sim: C, model: Count}]\n"
+               "record: [{entities: counts, observe: [n], to: n.csv}]\n";
+    };
+    const std::string file = dir.file("py.yaml");
+    std::ofstream(file) << world("{python: \"py_counter:Counter\", env: {PYTHONPATH: \"" + here +
+                                 "\"}}");
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(slurp(fs::path(dir.file("out")) / "n.csv") ==
+          "time,entity,n\n0,C.c0,1\n2,C.c0,2\n4,C.c0,3\n");
+
+    // Without the package: the process says what is missing, the run names the simulator.
+    std::ofstream(file) << world("{python: \"py_counter:Counter\"}");
+    r = sim_runner({"run", file, "--out", dir.file("out2"), "--quiet"});
+    CHECK(r.status != 0);
+    CHECK(r.err.find("python: needs the package mosaik-api-v3") != std::string::npos);
+    CHECK(r.err.find("mosaik.sim_config.Counter") != std::string::npos);
+    std::ofstream(file) << world("{python: \"py_counter.Counter\"}");
+    r = sim_runner({"validate", file});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(":5:23: mosaik.sim_config.Counter.python: expected module:Class") !=
+          std::string::npos);
+}
+
 TEST_CASE("a scenario without a mosaik: section still needs clock, containers and agents",
           "[tools][sim-runner]") {
     sim_test::temp_dir dir;

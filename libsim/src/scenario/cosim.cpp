@@ -67,6 +67,22 @@ std::unique_ptr<mosaik::coupled_simulator> load(const std::filesystem::path& her
     }
 }
 
+// mosaik's python: starter, in a process of its own: mosaik-api-v3's start_simulation runs an
+// instance of the class and connects back (`module:Class` was checked: it needs no quoting).
+std::string python_command(const std::string& module_class) {
+    return "python3 -c '"
+           "import importlib, sys\n"
+           "module, _, name = sys.argv.pop(1).partition(\":\")\n"
+           "try:\n"
+           "    import mosaik_api_v3\n"
+           "except ImportError as e:\n"
+           "    sys.exit(\"python: needs the package mosaik-api-v3 (pip install mosaik-api-v3): \" "
+           "+ str(e))\n"
+           "mosaik_api_v3.start_simulation(getattr(importlib.import_module(module), name)())\n"
+           "' " +
+           module_class + " %(addr)s";
+}
+
 std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
                                                  const mosaik_section::simulator& sim,
                                                  plugin_set& plugins) {
@@ -90,7 +106,8 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
         o.env[k] = v;
     try {
         if (!c->connect.empty()) return mosaik::remote_simulator::connect(sim.sid, c->connect, o);
-        return mosaik::remote_simulator::launch(sim.sid, c->cmd, o);
+        return mosaik::remote_simulator::launch(
+            sim.sid, c->python.empty() ? c->cmd : python_command(c->python), o);
     } catch (const connection_error& e) {
         wrong(c->where, e);
     }

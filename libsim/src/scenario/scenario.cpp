@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -797,13 +798,18 @@ class scenario_reader {
             const YAML::Node n = it->second;
             const std::string key = "mosaik.sim_config." + c.name;
             c.where = location_of(file_, n, key);
-            for (const char* unsupported : {"python", "container"}) {
-                if (n[unsupported]) {
-                    problem(n[unsupported], key + "." + unsupported,
-                            std::string(unsupported) +
-                                ": is not supported by the master yet (start the simulator with "
-                                "cmd:, or run it and use connect:)");
-                }
+            if (n["container"]) {
+                problem(n["container"], key + ".container",
+                        "container: is not supported by the master yet (start a container "
+                        "simulator such as agents-sim with cmd:)");
+            }
+            if (n["python"]) {
+                c.python = n["python"].Scalar();
+                static const std::regex module_class(R"([A-Za-z_][\w.]*:[A-Za-z_]\w*)");
+                if (!std::regex_match(c.python, module_class))
+                    problem(n["python"], key + ".python",
+                            "expected module:Class (a module path and a class in it), got \"" +
+                                c.python + "\"");
             }
             if (n["cmd"]) c.cmd = n["cmd"].Scalar();
             if (n["cwd"]) c.cwd = n["cwd"].Scalar();
@@ -819,11 +825,12 @@ class scenario_reader {
                 problem(n["simulator"], key + ".simulator",
                         "simulator: names a simulator of a plugin: (which is missing)");
             }
-            const int ways = !c.cmd.empty() + !c.connect.empty() + !c.plugin.empty();
+            const int ways =
+                !c.cmd.empty() + !c.connect.empty() + !c.plugin.empty() + !c.python.empty();
             if (ways != 1) {
                 problem(n, key,
-                        ways == 0 ? "expected one of cmd:, connect: or plugin:"
-                                  : "expected only one of cmd:, connect: or plugin:");
+                        ways == 0 ? "expected one of python:, cmd:, connect: or plugin:"
+                                  : "expected only one of python:, cmd:, connect: or plugin:");
             }
             w.configs.push_back(std::move(c));
         }

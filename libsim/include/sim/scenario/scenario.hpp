@@ -104,6 +104,7 @@ struct scenario_mosaik {
         std::string cmd;
         std::string cwd;  ///< relative to the scenario file; empty: its directory
         std::vector<std::pair<std::string, std::string>> env;
+        std::string python;     ///< module:Class, run by mosaik-api-v3 in a python3 process
         std::string connect;    ///< host:port
         std::string plugin;     ///< relative to the scenario file
         std::string simulator;  ///< the plugin's simulator type; empty: the config's name
