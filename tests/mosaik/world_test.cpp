@@ -870,6 +870,45 @@ TEST_CASE("agents in processes make their async requests over their connections"
     });
 }
 
+namespace {
+
+// A simulator whose meta lists `extra` as extra methods.
+class extras_sim : public generic_sim {
+  public:
+    explicit extras_sim(array extra) : extra_(std::move(extra)) {}
+    value init(const std::string& sid, double resolution, const map& params) override {
+        value meta = generic_sim::init(sid, resolution, params);
+        meta.as_map().insert_or_assign(value("extra_methods"), value(extra_));
+        return meta;
+    }
+    value call_extra(const std::string& name, array args, map) override {
+        return value(name + "(" + std::to_string(args.size()) + ")");
+    }
+
+  private:
+    array extra_;
+};
+
+}  // namespace
+
+TEST_CASE("extra methods are checked against the API and called by name before the run",
+          "[mosaik][world]") {
+    world w({.until = 1});
+    CHECK_THROWS_WITH(w.start("X", std::make_unique<extras_sim>(array{value("step")})),
+                      "simulator X: its extra method \"step\" clashes with a call of the API");
+    CHECK_THROWS_WITH(w.start("Y", std::make_unique<extras_sim>(array{value("A")})),
+                      "simulator Y: its extra method \"A\" clashes with a model's name");
+    w.start("Z", std::make_unique<extras_sim>(array{value("reset")}));
+    CHECK(w.call_extra("Z", "reset", {value(1), value(2)}) == value("reset(2)"));
+    CHECK_THROWS_WITH(w.call_extra("Z", "rest"),
+                      "simulator Z has no extra method \"rest\" (it has: reset)");
+    const auto z = w.create("Z", 2, "A");
+    // Before the run val_out is the time of no step: 0 here, one get_data for both.
+    CHECK(same(w.get_data(z, {"val_out"}),
+               json(R"({"Z.0": {"val_out": 0}, "Z.1": {"val_out": 0}})")));
+    CHECK_THROWS_WITH(w.get_data(z, {"bogus"}), "Z.0 (model A) has no output \"bogus\"");
+}
+
 TEST_CASE("async requests need an async_requests connection, and set_event real time",
           "[mosaik][world][async]") {
     {

@@ -616,6 +616,33 @@ TEST_CASE("entity sets connect as mosaik's helpers pair them, and their attribut
         std::string::npos);
 }
 
+TEST_CASE("extra methods and World.get_data before the run are reachable from the scenario",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("calls.yaml");
+    const std::string calls =
+        "  calls: [{sim: A, method: method_a, args: [7]}]\n"
+        "record:\n"
+        "  - {entities: d, observe: [val_out], initial: true, to: d.csv}\n";
+    std::string world = cosim_world() + calls;
+    world.replace(world.find("    - {sim: D, model: A}"), 24, "    - {name: d, sim: D, model: A}");
+    std::ofstream(file) << world;
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("A.method_a answered \"method_a(7)\"") != std::string::npos);
+    // The first row is what get_data answered before the run (no time: val_out is null then).
+    CHECK(slurp(fs::path(dir.file("out")) / "d.csv") ==
+          "time,entity,val_out\n,D.0,\n0,D.0,0\n1,D.0,1\n2,D.0,2\n");
+
+    world.replace(world.find("method: method_a"), 16, "method: method_b");
+    std::ofstream(file) << world;
+    r = sim_runner({"run", file, "--out", dir.file("out2"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(":20:11: mosaik.calls[0]: simulator A has no extra method \"method_b\" (it "
+                     "has: method_a)") != std::string::npos);
+}
+
 TEST_CASE("python: simulators run through mosaik-api-v3's start_simulation in a process",
           "[tools][sim-runner][cosim]") {
     // tests/mosaik holds a stand-in for the package mosaik-api-v3 and a simulator written

@@ -33,6 +33,10 @@ sim_type type_of(const value& meta, const std::string& sid) {
 
 }  // namespace
 
+value coupled_simulator::call_extra(const std::string& name, array, map) {
+    throw std::invalid_argument("this simulator has no extra method " + name);
+}
+
 std::string step_record::id() const {
     return sid + "~" + time.to_string();
 }
@@ -108,6 +112,17 @@ void world::start(const std::string& sid, std::unique_ptr<coupled_simulator> sim
         } catch (const std::invalid_argument& e) {
             throw std::invalid_argument(
                 fmt::format("simulator {}, model {}: {}", sid, name.as_string(), e.what()));
+        }
+    }
+    if (const value* extra = meta.as_map().find(value("extra_methods"));
+        extra != nullptr && extra->is_array()) {
+        for (const auto& m : extra->as_array()) {
+            const std::string& name = m.as_string();
+            if (api_names().contains(name) || s->models.contains(name))
+                throw std::invalid_argument(fmt::format(
+                    "simulator {}: its extra method \"{}\" clashes with {}", sid, name,
+                    api_names().contains(name) ? "a call of the API" : "a model's name"));
+            s->extra_methods.insert(name);
         }
     }
     if (s->type != sim_type::event_based)
@@ -419,6 +434,47 @@ void world::observe(const std::vector<std::string>& full_ids, const std::vector<
         o.eids.push_back(eid);
     }
     owner->observers.push_back(std::move(o));
+}
+
+value world::get_data(const std::vector<std::string>& full_ids,
+                      const std::vector<std::string>& attrs) {
+    std::map<std::size_t, map> requests;  // simulator -> its get_data request
+    for (const auto& id : full_ids) {
+        auto [s, eid] = entity(id);
+        const std::string& model = s->entity_model.at(eid);
+        array wanted;
+        for (const auto& a : attrs) {
+            if (!s->models.at(model).outputs().contains(a))
+                throw std::invalid_argument(
+                    fmt::format("{} (model {}) has no output \"{}\"", id, model, a));
+            wanted.push_back(value(a));
+        }
+        requests[s->index].insert_or_assign(value(eid), value(std::move(wanted)));
+    }
+    map out;
+    for (auto& [index, request] : requests) {
+        sim_state& s = *sims_[index];
+        const value got = s.sim->get_data(value(std::move(request)));
+        if (!got.is_map())
+            throw std::runtime_error("simulator " + s.sid + ": get_data answered no mapping");
+        for (const auto& [eid, values] : got.as_map()) {
+            if (eid.is_string() && eid.as_string() != "time")
+                out.insert_or_assign(value(s.full_id(eid.as_string())), values);
+        }
+    }
+    return value(std::move(out));
+}
+
+value world::call_extra(const std::string& sid, const std::string& method, array args, map kwargs) {
+    sim_state& s = find(sid);
+    if (!s.extra_methods.contains(method)) {
+        std::vector<std::string> names(s.extra_methods.begin(), s.extra_methods.end());
+        throw std::invalid_argument(
+            fmt::format("simulator {} has no extra method \"{}\" ({})", sid, method,
+                        names.empty() ? "it has none"
+                                      : "it has: " + fmt::format("{}", fmt::join(names, ", "))));
+    }
+    return s.sim->call_extra(method, std::move(args), std::move(kwargs));
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> world::steps_by_simulator() const {

@@ -46,6 +46,7 @@ struct world::sim_state {
     sim_type type = sim_type::time_based;
     std::map<std::string, attribute_classes> models;
     std::map<std::string, std::string> entity_model;  // eid -> model
+    std::set<std::string> extra_methods;
 
     // Connections, as consumer and as provider.
     std::map<std::size_t, minimal_delays> input_delays;  // provider -> delay

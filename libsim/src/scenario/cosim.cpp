@@ -10,6 +10,7 @@
 
 #include <sim/agent/rng.hpp>
 #include <sim/codec/json_codec.hpp>
+#include <sim/core/log.hpp>
 #include <sim/mosaik/local_simulator.hpp>
 #include <sim/mosaik/plugin.hpp>
 #include <sim/mosaik/remote_simulator.hpp>
@@ -206,6 +207,15 @@ entity_sets build(mosaik::world& w, const scenario& s, std::uint64_t seed, plugi
     }
     for (const auto& [sid, t] : m.initial_events)
         w.set_initial_event(sid, t);
+    for (const auto& c : m.calls) {
+        try {
+            const value answer = w.call_extra(c.sid, c.method, c.args, c.kwargs);
+            log::get("scenario")
+                ->info("{}.{} answered {}", c.sid, c.method, to_display_string(answer));
+        } catch (const std::invalid_argument& e) {
+            wrong(c.where, e);
+        }
+    }
     return sets;
 }
 
@@ -221,6 +231,20 @@ std::vector<std::unique_ptr<recording>> observe(mosaik::world& w, const scenario
         auto& rec = *out.emplace_back(std::make_unique<recording>(spec, dir));
         const std::vector<std::string>& ids = sets.at(spec.entities);
         try {
+            if (spec.initial) {
+                const value before = w.get_data(ids, spec.observe);
+                std::vector<std::vector<value>> rows;
+                for (const auto& id : ids) {
+                    auto& row = rows.emplace_back();
+                    const value* e = before.as_map().find(value(id));
+                    for (const auto& a : spec.observe) {
+                        const value* v =
+                            e != nullptr && e->is_map() ? e->as_map().find(value(a)) : nullptr;
+                        row.push_back(v != nullptr ? *v : value());
+                    }
+                }
+                rec.write(std::nullopt, ids, rows);
+            }
             w.observe(ids, spec.observe,
                       [&rec, &ids, resolution](std::int64_t t, const auto& rows) {
                           rec.write(static_cast<double>(t) * resolution, ids, rows);

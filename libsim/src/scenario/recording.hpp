@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,9 @@ class recording {
     void write(double t, const std::string& group, const std::vector<std::vector<value>>& rows) {
         write(t, rows, [&](std::size_t i) { return group + "/" + std::to_string(i); });
     }
-    // rows: per entity, its values of `observe`; `names[i]` names row i.
-    void write(double t, const std::vector<std::string>& names,
+    // rows: per entity, its values of `observe`; `names[i]` names row i. No time: the values
+    // before the run (an empty field, null in JSON lines).
+    void write(std::optional<double> t, const std::vector<std::string>& names,
                const std::vector<std::vector<value>>& rows) {
         write(t, rows, [&](std::size_t i) { return names[i]; });
     }
@@ -58,7 +60,7 @@ class recording {
     const char* who() const { return spec_.entities.empty() ? "agent" : "entity"; }
 
     template <class Name>
-    void write(double t, const std::vector<std::vector<value>>& rows, Name name) {
+    void write(std::optional<double> t, const std::vector<std::vector<value>>& rows, Name name) {
         if (!spec_.reduce.empty()) {
             std::vector<value> reduced;
             for (std::size_t k = 0; k < spec_.observe.size(); ++k)
@@ -107,10 +109,10 @@ class recording {
         return value(acc);
     }
 
-    void line(double t, const std::string& agent, const std::vector<value>& values) {
+    void line(std::optional<double> t, const std::string& agent, const std::vector<value>& values) {
         if (jsonl_) {
             map m;
-            m.insert_or_assign(value("time"), number_value(t));
+            m.insert_or_assign(value("time"), t ? number_value(*t) : value());
             if (!agent.empty()) m.insert_or_assign(value(who()), value(agent));
             for (std::size_t k = 0; k < values.size(); ++k) {
                 std::string key =
@@ -123,7 +125,7 @@ class recording {
             out_ << "\n";
             return;
         }
-        out_ << number_text(t);
+        if (t) out_ << number_text(*t);
         if (!agent.empty()) out_ << "," << agent;
         for (const auto& v : values)
             out_ << "," << csv_field(v);

@@ -706,6 +706,15 @@ class scenario_reader {
                 rec.observe.push_back(o.Scalar());
             rec.on_change = r["every"] && r["every"].Scalar() == "change";
             if (r["reduce"]) rec.reduce = r["reduce"].Scalar();
+            if (r["initial"]) {
+                rec.initial = r["initial"].as<bool>();
+                if (rec.initial && !rec.reduce.empty())
+                    problem(r["initial"], fmt::format("record[{}].initial", i),
+                            "initial: rows are entities' values, not a reduction");
+                if (rec.initial && rec.entities.empty())
+                    problem(r["initial"], fmt::format("record[{}].initial", i),
+                            "initial: takes a mosaik world's entities");
+            }
             rec.to = r["to"].Scalar();
             if (!files.insert(rec.to).second) {
                 problem(r["to"], fmt::format("record[{}].to", i),
@@ -780,6 +789,7 @@ class scenario_reader {
         read_world_simulators(m["simulators"], w);
         read_world_entities(m["entities"], w);
         read_world_connections(m["connections"], w);
+        read_world_calls(m["calls"], w);
         for (std::size_t i = 0; m["initial_events"] && i < m["initial_events"].size(); ++i) {
             const YAML::Node e = m["initial_events"][i];
             const std::string sid = e["sim"].Scalar();
@@ -942,6 +952,22 @@ class scenario_reader {
                                     n["evenly"] ? "evenly" : "max_connects"),
                         "only pairing: random takes evenly and max_connects");
             w.connections.push_back(std::move(out));
+        }
+    }
+
+    void read_world_calls(const YAML::Node& calls, scenario_mosaik& w) {
+        for (std::size_t i = 0; calls && i < calls.size(); ++i) {
+            const YAML::Node n = calls[i];
+            scenario_mosaik::call c;
+            c.sid = n["sim"].Scalar();
+            c.method = n["method"].Scalar();
+            if (n["args"]) c.args = to_value(n["args"]).as_array();
+            if (n["kwargs"]) c.kwargs = to_value(n["kwargs"]).as_map();
+            c.where = location_of(file_, n, fmt::format("mosaik.calls[{}]", i));
+            if (!has_sid(w, c.sid))
+                problem(n["sim"], fmt::format("mosaik.calls[{}].sim", i),
+                        "no simulator \"" + c.sid + "\" in mosaik.simulators");
+            w.calls.push_back(std::move(c));
         }
     }
 

@@ -90,6 +90,8 @@ struct scenario_record {
     bool on_change = false;  ///< only rows whose values changed since the last sample
     std::string reduce;      ///< "", "sum", "mean", "min", "max", "count": one row per step
     std::string to;          ///< file name in the output directory; .csv or .jsonl
+    /// Entities: a first row each before the run (mosaik's World.get_data), with no time.
+    bool initial = false;
     scenario_location where;
 };
 
@@ -159,6 +161,14 @@ struct scenario_mosaik {
     std::vector<entities> entity_sets;
     std::vector<connection> connections;
     std::vector<std::pair<std::string, std::int64_t>> initial_events;  ///< sid, time
+    /// Extra methods called in order before the run (`sim.method(*args, **kwargs)`).
+    struct call {
+        std::string sid, method;
+        array args;
+        map kwargs;
+        scenario_location where;
+    };
+    std::vector<call> calls;
     scenario_location where;
 };
 

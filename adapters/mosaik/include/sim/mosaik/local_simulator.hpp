@@ -30,7 +30,7 @@ class local_simulator : public coupled_simulator {
     void on_request(request_handler handler) override { handler_ = std::move(handler); }
 
     /// An extra method by name, with mosaik's arguments.
-    value call_extra(const std::string& name, array args, map kwargs = {});
+    value call_extra(const std::string& name, array args, map kwargs = {}) override;
 
   private:
     template <class F>

@@ -58,6 +58,10 @@ class remote_simulator : public coupled_simulator {
     /// process to exit.
     void stop() override;
 
+    value call_extra(const std::string& name, array args, map kwargs) override {
+        return call(name, std::move(args), std::move(kwargs));
+    }
+
     bool suspends() const noexcept override { return true; }
     /// Aborts the connection: a call in flight fails with `connection_closed`.
     void cancel() noexcept override;

@@ -51,6 +51,9 @@ class coupled_simulator {
     using request_handler = std::function<value(const std::string& name, const array& args)>;
     virtual void on_request(request_handler) {}
 
+    /// An extra method of the simulator's meta, with mosaik's arguments; returns its answer.
+    virtual value call_extra(const std::string& name, array args, map kwargs);
+
     /// Whether a call suspends only the calling fiber (a simulator in another process), so
     /// that the master may have steps of several such simulators in flight at once.
     virtual bool suspends() const noexcept { return false; }
@@ -153,6 +156,15 @@ class world {
     /// attribute that is not an output of an entity's model.
     void observe(const std::vector<std::string>& full_ids, const std::vector<std::string>& attrs,
                  observer sink);
+
+    /// `World.get_data(entities, *attrs)` before the run: one get_data per simulator; returns
+    /// `{full_id: {attr: value}}`. Throws `std::invalid_argument` for an unknown entity or an
+    /// attribute that is not an output of its model.
+    value get_data(const std::vector<std::string>& full_ids, const std::vector<std::string>& attrs);
+    /// An extra method of a started simulator (`sim.method(*args, **kwargs)` in a mosaik
+    /// script). Throws `std::invalid_argument` when its meta has no such method.
+    value call_extra(const std::string& sid, const std::string& method, array args = {},
+                     map kwargs = {});
 
     /// Checks the dataflow for cycles of no delay, calls setup_done, runs until `until` and
     /// stops every simulator. Throws `std::runtime_error` (a SimulationError) naming the
