@@ -643,6 +643,70 @@ TEST_CASE("extra methods and World.get_data before the run are reachable from th
                      "has: method_a)") != std::string::npos);
 }
 
+TEST_CASE("container: simulators are libsim containers of agents in the master's process",
+          "[tools][sim-runner][cosim]") {
+    // Three of sim-runner's households in a container, metered by ExampleSim (delta: the sum of
+    // their grid_kw at that step).
+    sim_test::temp_dir dir;
+    auto world = [](const std::string& type) {
+        return "name: homes\n"
+               "seed: 5\n"
+               "mosaik:\n"
+               "  time_resolution: 900\n"
+               "  until: 4\n"
+               "  sim_config:\n"
+               "    Homes: {container: {codec: json, models: {" +
+               type +
+               ": {params: [pv_kw, noise_seed], attrs: [pv_kw, grid_kw]}}}}\n"
+               "    Meter: {plugin: " SIM_EXAMPLE_SIMS_PLUGIN
+               ", simulator: ExampleSim}\n"
+               "  simulators:\n"
+               "    - {sid: Homes-0, sim: Homes, params: {start_date: "
+               "\"2026-06-01T10:00:00+00:00\"}}\n"
+               "    - {sid: M, sim: Meter}\n"
+               "  entities:\n"
+               "    - {name: homes, sim: Homes-0, model: " +
+               type +
+               ", count: 3, params: {pv_kw: 4.0, noise_seed: 1}}\n"
+               "    - {name: meter, sim: M, model: ExampleModel, params: {init_val: 0}}\n"
+               "  connections: [{from: homes, to: meter, attrs: [[grid_kw, delta]]}]\n"
+               "record:\n"
+               "  - {entities: homes, observe: [grid_kw], reduce: sum, to: homes.csv}\n"
+               "  - {entities: meter, observe: [delta], to: meter.csv}\n";
+    };
+    const std::string file = dir.file("homes.yaml");
+    std::ofstream(file) << world("household");
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const std::string homes = slurp(fs::path(dir.file("out")) / "homes.csv");
+    const std::string meter = slurp(fs::path(dir.file("out")) / "meter.csv");
+    CHECK(homes.find("time,sum_grid_kw\n0,") == 0);
+    // The meter's delta at each step is the households' sum then.
+    std::istringstream h(homes), m(meter);
+    std::string hl, ml;
+    std::getline(h, hl);
+    std::getline(m, ml);
+    int rows = 0;
+    while (std::getline(h, hl) && std::getline(m, ml)) {
+        CHECK(std::stod(hl.substr(hl.find(',') + 1)) ==
+              Approx(std::stod(ml.substr(ml.rfind(',') + 1))));
+        ++rows;
+    }
+    CHECK(rows == 4);
+    // The same again (virtual time, the same seed).
+    r = sim_runner({"run", file, "--out", dir.file("again"), "--quiet"});
+    REQUIRE(r.status == 0);
+    CHECK(slurp(fs::path(dir.file("again")) / "homes.csv") == homes);
+
+    std::ofstream(file) << world("house");
+    r = sim_runner({"run", file, "--out", dir.file("bad"), "--quiet"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(file + ":7:12: mosaik.sim_config.Homes: container: no agent type \"house\" "
+                            "(there are: aggregator, household, pinger, rumour)") !=
+          std::string::npos);
+}
+
 TEST_CASE("python: simulators run through mosaik-api-v3's start_simulation in a process",
           "[tools][sim-runner][cosim]") {
     // tests/mosaik holds a stand-in for the package mosaik-api-v3 and a simulator written

@@ -11,6 +11,7 @@
 #include <sim/agent/rng.hpp>
 #include <sim/codec/json_codec.hpp>
 #include <sim/core/log.hpp>
+#include <sim/mosaik/container_simulator.hpp>
 #include <sim/mosaik/local_simulator.hpp>
 #include <sim/mosaik/plugin.hpp>
 #include <sim/mosaik/remote_simulator.hpp>
@@ -84,14 +85,52 @@ std::string python_command(const std::string& module_class) {
            module_class + " %(addr)s";
 }
 
+std::vector<std::string> strings_of(const map& m, const char* key) {
+    std::vector<std::string> out;
+    if (const value* v = m.find(value(key)); v != nullptr && v->is_array()) {
+        for (const auto& x : v->as_array())
+            out.push_back(x.as_string());
+    }
+    return out;
+}
+
+// A container: simulator: a libsim container of agents of `types`, in the master's process,
+// whose models the scenario describes as a mosaik meta would.
+std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_config& c,
+                                                   const std::string& sid,
+                                                   const agent_registry& types) {
+    std::map<std::string, mosaik::model> models;
+    for (const auto& [name, spec] : c.container["models"].as_map()) {
+        if (!types.contains(name.as_string()))
+            wrong(c.where, std::invalid_argument(
+                               fmt::format("container: no agent type \"{}\" (there are: {})",
+                                           name.as_string(), fmt::join(types.types(), ", "))));
+        const map& m = spec.as_map();
+        mosaik::model out;
+        if (const value* p = m.find(value("public"))) out.is_public = p->as_bool();
+        if (const value* a = m.find(value("any_inputs"))) out.any_inputs = a->as_bool();
+        out.params = strings_of(m, "params");
+        out.attrs = strings_of(m, "attrs");
+        out.trigger = strings_of(m, "trigger");
+        out.non_persistent = strings_of(m, "non-persistent");
+        models.emplace(name.as_string(), std::move(out));
+    }
+    container_options options;
+    if (const value* codec = c.container.as_map().find(value("codec")))
+        options.channel.codec = codec->as_string();
+    return std::make_unique<mosaik::local_simulator>(
+        sid, std::make_unique<mosaik::container_simulator>(types, std::move(models), options));
+}
+
 std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
                                                  const mosaik_section::simulator& sim,
-                                                 plugin_set& plugins) {
+                                                 const agent_registry& types, plugin_set& plugins) {
     const auto& configs = s.mosaik->configs;
     const auto c = std::find_if(configs.begin(), configs.end(),
                                 [&](const auto& x) { return x.name == sim.sim; });
     const std::filesystem::path here = std::filesystem::path(s.file).parent_path();
     if (!c->plugin.empty()) return load(here, *c, sim.sid, plugins);
+    if (!c->container.is_nil()) return contain(*c, sim.sid, types);
     mosaik::launch_options o;
     o.cwd = (here / c->cwd).lexically_normal().string();
     if (o.cwd.empty()) o.cwd = ".";
@@ -171,11 +210,12 @@ std::vector<std::pair<std::string, std::string>> pairs_of(const mosaik_section::
     return out;
 }
 
-entity_sets build(mosaik::world& w, const scenario& s, std::uint64_t seed, plugin_set& plugins) {
+entity_sets build(mosaik::world& w, const scenario& s, const agent_registry& types,
+                  std::uint64_t seed, plugin_set& plugins) {
     entity_sets sets;
     const mosaik_section& m = *s.mosaik;
     for (const auto& sim : m.simulators) {
-        auto coupled = reach(s, sim, plugins);
+        auto coupled = reach(s, sim, types, plugins);
         try {
             w.start(sim.sid, std::move(coupled), sim.params, group_path(m, sim.group));
         } catch (const std::invalid_argument& e) {
@@ -265,7 +305,7 @@ void write_file(const std::filesystem::path& path, std::string_view text) {
 
 }  // namespace
 
-run_summary run_cosim(const scenario& s, const run_options& options) {
+run_summary run_cosim(const scenario& s, const agent_registry& types, const run_options& options) {
     const mosaik_section& m = *s.mosaik;
     const auto started = std::chrono::steady_clock::now();
     run_summary summary;
@@ -295,7 +335,7 @@ run_summary run_cosim(const scenario& s, const run_options& options) {
                                                       std::chrono::steady_clock::now() - started)
                                                       .count()});
                          }});
-        const entity_sets sets = build(w, s, summary.seed, plugins);
+        const entity_sets sets = build(w, s, types, summary.seed, plugins);
         const auto recordings = observe(w, s, sets, options.out_dir);
         try {
             graph = w.run();

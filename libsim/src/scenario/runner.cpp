@@ -321,7 +321,7 @@ class scenario_run {
 
 run_summary run_scenario(const scenario& s, const agent_registry& types,
                          const run_options& options) {
-    if (s.mosaik) return detail::run_cosim(s, options);
+    if (s.mosaik) return detail::run_cosim(s, types, options);
     check_runnable(s, types, options);
     return scenario_run(s, types, options).execute();
 }

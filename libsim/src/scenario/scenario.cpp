@@ -808,11 +808,7 @@ class scenario_reader {
             const YAML::Node n = it->second;
             const std::string key = "mosaik.sim_config." + c.name;
             c.where = location_of(file_, n, key);
-            if (n["container"]) {
-                problem(n["container"], key + ".container",
-                        "container: is not supported by the master yet (start a container "
-                        "simulator such as agents-sim with cmd:)");
-            }
+            if (n["container"]) c.container = to_value(n["container"]);
             if (n["python"]) {
                 c.python = n["python"].Scalar();
                 static const std::regex module_class(R"([A-Za-z_][\w.]*:[A-Za-z_]\w*)");
@@ -835,12 +831,14 @@ class scenario_reader {
                 problem(n["simulator"], key + ".simulator",
                         "simulator: names a simulator of a plugin: (which is missing)");
             }
-            const int ways =
-                !c.cmd.empty() + !c.connect.empty() + !c.plugin.empty() + !c.python.empty();
+            const int ways = !c.cmd.empty() + !c.connect.empty() + !c.plugin.empty() +
+                             !c.python.empty() + !c.container.is_nil();
             if (ways != 1) {
-                problem(n, key,
-                        ways == 0 ? "expected one of python:, cmd:, connect: or plugin:"
-                                  : "expected only one of python:, cmd:, connect: or plugin:");
+                problem(
+                    n, key,
+                    ways == 0
+                        ? "expected one of python:, cmd:, connect:, plugin: or container:"
+                        : "expected only one of python:, cmd:, connect:, plugin: or container:");
             }
             w.configs.push_back(std::move(c));
         }

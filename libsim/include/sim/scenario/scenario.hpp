@@ -106,7 +106,10 @@ struct scenario_mosaik {
         std::string cmd;
         std::string cwd;  ///< relative to the scenario file; empty: its directory
         std::vector<std::pair<std::string, std::string>> env;
-        std::string python;     ///< module:Class, run by mosaik-api-v3 in a python3 process
+        std::string python;  ///< module:Class, run by mosaik-api-v3 in a python3 process
+        /// A libsim container of agents in the master's process: `{codec: json, models:
+        /// {agent_type: {params, attrs, trigger, ...}}}` (mosaik meta's model keys); nil: none.
+        value container;
         std::string connect;    ///< host:port
         std::string plugin;     ///< relative to the scenario file
         std::string simulator;  ///< the plugin's simulator type; empty: the config's name
