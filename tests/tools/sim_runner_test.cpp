@@ -758,6 +758,72 @@ TEST_CASE("a scenario without a mosaik: section still needs clock, containers an
     CHECK(r.err.find(":1:1: agents: missing") != std::string::npos);
 }
 
+TEST_CASE("a simulator that crashes, fails or does not start ends the run with exit 1",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    // Names of their own in the command lines, to find the processes afterwards.
+    const std::string tag = std::to_string(::getpid());
+    const fs::path python = dir.file("py" + tag + ".py");
+    fs::create_symlink(SIM_GENERIC_SIM_PY, python);
+    const fs::path crashing = dir.file("crash" + tag);
+    fs::create_symlink(SIM_MOSAIK_TEST_SIM_EXE, crashing);
+    const fs::path sleeper = dir.file("sleep" + tag);
+    fs::create_symlink("/bin/sleep", sleeper);
+    auto world = [&](const std::string& t_params, const std::string& extra = "") {
+        return "mosaik:\n"
+               "  until: 10\n"
+               "  start_timeout: 0.5\n"
+               "  sim_config:\n"
+               "    Py: {cmd: \"" SIM_PYTHON " " +
+               python.string() +
+               " %(addr)s\"}\n"
+               "    Test: {cmd: \"" +
+               crashing.string() + " %(addr)s\"}\n" + extra +
+               "  simulators: [{sid: A, sim: Py}, {sid: T, sim: Test, params: " + t_params +
+               "}]\n"
+               "  entities: [{name: a, sim: A, model: A}, {sim: T, model: Echo}]\n"
+               "  connections: [{from: A.0, to: T.E0, attrs: [[val_out, in]]}]\n"
+               "record: [{entities: a, observe: [val_out], to: a.csv}]\n";
+    };
+    const std::string file = dir.file("fail.yaml");
+    auto left_behind = [&] {
+        return processes_with(python.string()).size() + processes_with(crashing.string()).size() +
+               processes_with(sleeper.string()).size();
+    };
+
+    // T aborts in its step at 2: A's recording holds its steps 0, 1 and 2 (A cannot go on
+    // to 3 while T, its consumer, has not reached it).
+    std::ofstream(file) << world("{crash_at: 2}");
+    auto r = sim_runner({"run", file, "--out", dir.file("crash"), "--quiet"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("simulator T: step") != std::string::npos);
+    CHECK(r.err.find("(the step at 2)") != std::string::npos);
+    CHECK(slurp(fs::path(dir.file("crash")) / "a.csv") ==
+          "time,entity,val_out\n0,A.0,0\n1,A.0,1\n2,A.0,2\n");
+    CHECK(left_behind() == 0);
+
+    // T fails in init (and closes its connection): setup stops A's process too.
+    std::ofstream(file) << world("{fail_init: true}");
+    r = sim_runner({"run", file, "--out", dir.file("init"), "--quiet"});
+    CHECK(r.status == 1);
+    INFO(r.err);
+    CHECK(r.err.find("the run failed: simulator T: init") != std::string::npos);
+    CHECK(r.err.find("init was told to fail") != std::string::npos);
+    CHECK(left_behind() == 0);
+
+    // A simulator that never connects: it is ended when its start timeout is over.
+    std::string never = world("{}", "    Slow: {cmd: \"" + sleeper.string() + " 30\"}\n");
+    never.replace(never.find("{sid: T, sim: Test"), 18, "{sid: T, sim: Slow");
+    std::ofstream(file) << never;
+    const auto began = std::chrono::steady_clock::now();
+    r = sim_runner({"run", file, "--out", dir.file("slow"), "--quiet"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("mosaik.sim_config.Slow") != std::string::npos);
+    CHECK(r.err.find("did not connect within its start timeout") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds(20));
+    CHECK(left_behind() == 0);
+}
+
 TEST_CASE("simulator processes of a mosaik: section end when their master is killed",
           "[tools][sim-runner][cosim]") {
     sim_test::temp_dir dir;

@@ -220,9 +220,21 @@ struct world::run_state {
         return m - 1;
     }
 
+    // Whether a simulator other than `s` may step now (launching `s` changes no progress: its
+    // step in flight counts as its next step did).
+    bool another_ready(const sim_state& s) {
+        for (const auto& other : w.sims_) {
+            if (other.get() != &s && ready(*other)) return true;
+        }
+        return false;
+    }
+
     // Sends the step at the simulator's next time (and asks for its outputs then): in a fiber
     // of its own for a simulator in another process, so that the master can go on, else here.
+    // A step that nothing could overlap (no other in flight or ready) runs here too: the
+    // master would only wait for it, and a fiber of its own costs two more switches.
     void launch(sim_state& s) {
+        const bool alone = in_flight == 0 && !another_ready(s);
         const tiered_time t = *s.next_steps.begin();
         s.next_steps.erase(s.next_steps.begin());
         for (std::size_t i = 1; i < t.depth(); ++i) {
@@ -239,7 +251,7 @@ struct world::run_state {
             s.in_flight_node = graph.nodes.size();
             record(s, t, inputs, max_advance);
         }
-        if (s.sim->suspends() && runtime::current() != nullptr) {
+        if (s.sim->suspends() && runtime::current() != nullptr && !alone) {
             ++in_flight;
             spawn([this, &s, t, inputs = std::move(inputs), max_advance] {
                 answered a{s.index, {}, {}, {}};

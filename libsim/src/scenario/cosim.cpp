@@ -132,6 +132,11 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
     if (!c->plugin.empty()) return load(here, *c, sim.sid, plugins);
     if (!c->container.is_nil()) return contain(*c, sim.sid, types);
     mosaik::launch_options o;
+    const auto ms = [](double seconds) {
+        return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+    };
+    o.start_timeout = ms(s.mosaik->start_timeout);
+    o.call_timeout = ms(s.mosaik->call_timeout);
     o.cwd = (here / c->cwd).lexically_normal().string();
     if (o.cwd.empty()) o.cwd = ".";
     // The simulators bundled with libsim (example-sim, agents-sim) live beside sim-runner:
@@ -149,7 +154,8 @@ std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
         return mosaik::remote_simulator::launch(
             sim.sid, c->python.empty() ? c->cmd : python_command(c->python), o);
     } catch (const connection_error& e) {
-        wrong(c->where, e);
+        // A simulator that does not start is a failure of the run (exit 1), not of the file.
+        throw std::runtime_error(c->where.to_string() + ": " + e.what());
     }
 }
 

@@ -784,6 +784,8 @@ class scenario_reader {
         if (m["lazy_stepping"]) w.lazy_stepping = m["lazy_stepping"].as<bool>();
         if (m["max_loop_iterations"])
             w.max_loop_iterations = m["max_loop_iterations"].as<std::int64_t>();
+        if (m["start_timeout"]) w.start_timeout = m["start_timeout"].as<double>();
+        if (m["call_timeout"]) w.call_timeout = m["call_timeout"].as<double>();
         read_sim_configs(m["sim_config"], w);
         read_world_groups(m["groups"], w);
         read_world_simulators(m["simulators"], w);

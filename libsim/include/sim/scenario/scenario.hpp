@@ -158,6 +158,10 @@ struct scenario_mosaik {
     /// Real time: wall seconds per simulated second (a step takes rt_factor * time_resolution).
     std::optional<double> rt_factor;
     bool rt_strict = false;  ///< fail when a step starts a whole step late
+    /// mosaik_config's start_timeout: how long a started simulator has to connect back.
+    double start_timeout = 10;
+    /// How long any call of a simulator may take before the run fails.
+    double call_timeout = 60;
     std::vector<sim_config> configs;
     std::vector<group> groups;
     std::vector<simulator> simulators;
