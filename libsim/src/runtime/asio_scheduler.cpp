@@ -45,6 +45,15 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
     if (auto probe = suspend_probe.load(std::memory_order_relaxed)) probe();
     picks_ = 0;
     if (io_.stopped()) io_.restart();
+    if (hooks_.idle_waiters.empty() && busy_poll_.count() == 0) {
+        // Nobody waits to see the runtime idle and nothing polls: block at once. A poll first
+        // would cost a system call (epoll_wait with no timeout) each time the runtime goes
+        // idle, which a request/reply link does at every message; run_one finds what is ready
+        // the same way.
+        if (woken()) return;
+        block_until(deadline);
+        return;
+    }
     io_.poll();
     if (woken()) return;
     // Nothing is ready, no I/O completion waits and no other thread has woken a fiber of ours:
@@ -63,10 +72,13 @@ void asio_scheduler::suspend_until(std::chrono::steady_clock::time_point const& 
             if (woken()) return;
         }
     }
-    // Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
-    // returning early) or the earliest fiber timer is due. A notify() after the check above
-    // posts a handler, so this returns for it: no wake-up is lost between the check and the
-    // sleep.
+    block_until(deadline);
+}
+
+// Blocks in the kernel until a handler is ready (the runtime's work guard keeps run_one from
+// returning early) or the earliest fiber timer is due. A notify() after the caller's check
+// posts a handler, so this returns for it: no wake-up is lost between the check and the sleep.
+void asio_scheduler::block_until(std::chrono::steady_clock::time_point const& deadline) noexcept {
     if (deadline == std::chrono::steady_clock::time_point::max()) {
         io_.run_one();
     } else {

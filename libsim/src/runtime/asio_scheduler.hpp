@@ -50,6 +50,7 @@ class asio_scheduler final : public boost::fibers::algo::algorithm {
     bool has_ready_fibers() const noexcept override { return !ready_.empty(); }
 
     void suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept override;
+    void block_until(std::chrono::steady_clock::time_point const& deadline) noexcept;
 
     // Another thread made one of our fibers ready. Boost has linked it into the scheduler's
     // remote-ready queue, which the dispatcher drains only between calls to suspend_until, so
