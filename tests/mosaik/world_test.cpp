@@ -210,8 +210,37 @@ void check_max_advance(const sim::mosaik::execution_graph& g, std::int64_t until
     }
 }
 
-std::unique_ptr<generic_sim> generic() {
-    return std::make_unique<generic_sim>();
+std::string python_sim();
+
+// Whether generic() makes the simulators in-process (C++) or as processes of generic_sim.py,
+// which speaks the protocol itself: in_each_mode runs a world both ways.
+bool as_processes = false;
+
+std::unique_ptr<sim::mosaik::coupled_simulator> generic() {
+    if (!as_processes) return std::make_unique<generic_sim>();
+    static int n = 0;
+    const std::string name = "generic-" + std::to_string(++n);
+    return sim::mosaik::remote_simulator::launch(name, python_sim());
+}
+
+// Runs `body` (a world and what it must give) with in-process simulators, then with each
+// generic simulator a Python process of its own, stepping concurrently with the others.
+template <class F>
+void in_each_mode(F body) {
+    {
+        INFO("in-process simulators");
+        body();
+    }
+    INFO("simulator processes");
+    as_processes = true;
+    sim::runtime rt;
+    try {
+        rt.run(body);
+    } catch (...) {
+        as_processes = false;
+        throw;
+    }
+    as_processes = false;
 }
 
 std::set<std::pair<std::string, std::string>> edges_of(const sim::mosaik::execution_graph& g) {
@@ -239,81 +268,91 @@ const value& inputs_of(const sim::mosaik::execution_graph& g, const std::string&
 }  // namespace
 
 TEST_CASE("a time-based pair: each step of B reads A's output of its time", "[mosaik][world]") {
-    world w({.until = 2});
-    w.start("A", generic());
-    w.start("B", generic());
-    auto a = w.create("A", 1, "A");
-    auto b = w.create("B", 1, "A");
-    w.connect(a[0], b[0], {{"val_out", "val_in"}});
-    auto g = w.run();
-    check_max_advance(g, 2);
-    CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  A~1 B~1  B~0 B~1"));
-    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
-    CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
-    CHECK(same(inputs_of(g, "A~0"), json("{}")));
+    in_each_mode([] {
+        world w({.until = 2});
+        w.start("A", generic());
+        w.start("B", generic());
+        auto a = w.create("A", 1, "A");
+        auto b = w.create("B", 1, "A");
+        w.connect(a[0], b[0], {{"val_out", "val_in"}});
+        auto g = w.run();
+        check_max_advance(g, 2);
+        CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  A~1 B~1  B~0 B~1"));
+        CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+        CHECK(same(inputs_of(g, "A~0"), json("{}")));
+    });
 }
 
 TEST_CASE("a slower ancestor: B steps twice on A's step at 0", "[mosaik][world]") {
-    world w({.until = 3});
-    w.start("A", generic(), map{{value("step_size"), value(2)}});
-    w.start("B", generic());
-    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
-    auto g = w.run();
-    check_max_advance(g, 3);
-    CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~2 B~2  B~0 B~1  B~1 B~2"));
-    CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
-    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
+    in_each_mode([] {
+        world w({.until = 3});
+        w.start("A", generic(), map{{value("step_size"), value(2)}});
+        w.start("B", generic());
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+        auto g = w.run();
+        check_max_advance(g, 3);
+        CHECK(edges_of(g) == edges("A~0 A~2  A~0 B~0  A~0 B~1  A~2 B~2  B~0 B~1  B~1 B~2"));
+        CHECK(same(inputs_of(g, "B~1"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
+    });
 }
 
 TEST_CASE("event-based to time-based: an output at a later time is seen from then on",
           "[mosaik][world]") {
-    world w({.until = 3});
-    w.start("A", generic(),
-            map{{value("step_type"), value("event-based")},
-                {value("output_timing"), json(R"({"0": 2})")}});
-    w.start("B", generic());
-    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
-    w.set_initial_event("A");
-    auto g = w.run();
-    check_max_advance(g, 3);
-    CHECK(edges_of(g) == edges("A~0 B~2  B~0 B~1  B~1 B~2"));
-    CHECK(same(inputs_of(g, "B~0"), json("{}")));
-    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    in_each_mode([] {
+        world w({.until = 3});
+        w.start("A", generic(),
+                map{{value("step_type"), value("event-based")},
+                    {value("output_timing"), json(R"({"0": 2})")}});
+        w.start("B", generic());
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+        w.set_initial_event("A");
+        auto g = w.run();
+        check_max_advance(g, 3);
+        CHECK(edges_of(g) == edges("A~0 B~2  B~0 B~1  B~1 B~2"));
+        CHECK(same(inputs_of(g, "B~0"), json("{}")));
+        CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    });
 }
 
 TEST_CASE("an event-based simulator between time-based ones (mosaik's race, run right)",
           "[mosaik][world]") {
-    world w({.until = 2});
-    w.start("A", generic());
-    w.start("B", generic(), map{{value("step_type"), value("event-based")}});
-    w.start("C", generic());
-    w.start("D", generic());
-    auto a = w.create("A", 1, "A"), b = w.create("B", 1, "A"), c = w.create("C", 1, "A"),
-         d = w.create("D", 1, "A");
-    w.connect(c[0], b[0], {{"val_out", "val_in"}});
-    w.connect(a[0], b[0], {{"val_out", "val_in"}});
-    w.connect(b[0], d[0], {{"val_out", "val_in"}});
-    auto g = w.run();
-    check_max_advance(g, 2);
-    CHECK(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
-                                  A~1 B~1  C~1 B~1  B~1 D~1)"));
-    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})")));
-    CHECK(same(inputs_of(g, "D~1"), json(R"({"0": {"val_in": {"B.0": 1}}})")));
+    in_each_mode([] {
+        world w({.until = 2});
+        w.start("A", generic());
+        w.start("B", generic(), map{{value("step_type"), value("event-based")}});
+        w.start("C", generic());
+        w.start("D", generic());
+        auto a = w.create("A", 1, "A"), b = w.create("B", 1, "A"), c = w.create("C", 1, "A"),
+             d = w.create("D", 1, "A");
+        w.connect(c[0], b[0], {{"val_out", "val_in"}});
+        w.connect(a[0], b[0], {{"val_out", "val_in"}});
+        w.connect(b[0], d[0], {{"val_out", "val_in"}});
+        auto g = w.run();
+        check_max_advance(g, 2);
+        CHECK(edges_of(g) == edges(R"(A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1
+                                      A~1 B~1  C~1 B~1  B~1 D~1)"));
+        CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": 0}}})")));
+        CHECK(same(inputs_of(g, "D~1"), json(R"({"0": {"val_in": {"B.0": 1}}})")));
+    });
 }
 
 TEST_CASE("hybrid to time-based", "[mosaik][world]") {
-    world w({.until = 3});
-    w.start("A", generic(),
-            map{{value("step_type"), value("hybrid")},
-                {value("self_steps"), json(R"({"0": 1, "1": 3})")}});
-    w.start("B", generic(), map{{value("step_size"), value(2)}});
-    w.set_initial_event("A");
-    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
-    auto g = w.run();
-    check_max_advance(g, 3);
-    CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
-    CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
-    CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    in_each_mode([] {
+        world w({.until = 3});
+        w.start("A", generic(),
+                map{{value("step_type"), value("hybrid")},
+                    {value("self_steps"), json(R"({"0": 1, "1": 3})")}});
+        w.start("B", generic(), map{{value("step_size"), value(2)}});
+        w.set_initial_event("A");
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+        auto g = w.run();
+        check_max_advance(g, 3);
+        CHECK(edges_of(g) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
+        CHECK(same(inputs_of(g, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(g, "B~2"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
 }
 
 TEST_CASE("a same-time loop in a group, closed by a weak connection", "[mosaik][world]") {
@@ -382,139 +421,156 @@ struct generic_world {
 }  // namespace
 
 TEST_CASE("event-based self-steps along a chain", "[mosaik][world]") {
-    generic_world g(4);
-    g.add("A",
-          R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {"0": 0}})");
-    g.add("B", R"({"step_type": "event-based"})");
-    g.add("C", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
-    g.link("A", "B");
-    g.link("B", "C");
-    g.w.set_initial_event("A");
-    auto r = g.w.run();
-    check_max_advance(r, 4);
-    CHECK(edges_of(r) == edges("A~0 A~2  A~0 B~0  B~0 C~0  C~0 C~3"));
-    CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
-    CHECK(same(inputs_of(r, "C~3"), json("{}")));
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A",
+              R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {"0": 0}})");
+        g.add("B", R"({"step_type": "event-based"})");
+        g.add("C", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
+        g.link("A", "B");
+        g.link("B", "C");
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~2  A~0 B~0  B~0 C~0  C~0 C~3"));
+        CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "C~3"), json("{}")));
+    });
 }
 
 TEST_CASE("event-based to event-based with a later output time", "[mosaik][world]") {
-    generic_world g(3);
-    g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})");
-    g.add("B", R"({"step_type": "event-based"})");
-    g.link("A", "B");
-    g.w.set_initial_event("A");
-    auto r = g.w.run();
-    check_max_advance(r, 3);
-    CHECK(edges_of(r) == edges("A~0 B~2"));
-    CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})");
+        g.add("B", R"({"step_type": "event-based"})");
+        g.link("A", "B");
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0 B~2"));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    });
 }
 
 TEST_CASE("a time-based simulator feeding an event-based chain does not deadlock lazily",
           "[mosaik][world]") {
-    generic_world g(7);
-    g.add("A", R"({"step_size": 3, "output_timing": {"0": 0}})");
-    g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {}})");
-    g.add("C", R"({"step_type": "event-based"})");
-    g.link("A", "B");
-    g.link("A", "C");
-    g.link("B", "C");
-    g.w.set_initial_event("B", 1);
-    g.w.set_initial_event("C", 1);
-    auto r = g.w.run();
-    check_max_advance(r, 7);
-    CHECK(edges_of(r) == edges(R"(A~0 A~3  A~0 C~0  A~0 B~0  A~0 C~1  A~0 B~1  A~0 B~2
-                                  B~0 B~2  A~3 A~6)"));
-    for (const char* step : {"B~0", "B~1", "B~2", "C~0", "C~1"}) {
-        CAPTURE(step);
-        CHECK(same(inputs_of(r, step), json(R"({"0": {"val_in": {"A.0": 0}}})")));
-    }
+    in_each_mode([] {
+        generic_world g(7);
+        g.add("A", R"({"step_size": 3, "output_timing": {"0": 0}})");
+        g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2}, "output_timing": {}})");
+        g.add("C", R"({"step_type": "event-based"})");
+        g.link("A", "B");
+        g.link("A", "C");
+        g.link("B", "C");
+        g.w.set_initial_event("B", 1);
+        g.w.set_initial_event("C", 1);
+        auto r = g.w.run();
+        check_max_advance(r, 7);
+        CHECK(edges_of(r) == edges(R"(A~0 A~3  A~0 C~0  A~0 B~0  A~0 C~1  A~0 B~1  A~0 B~2
+                                      B~0 B~2  A~3 A~6)"));
+        for (const char* step : {"B~0", "B~1", "B~2", "C~0", "C~1"}) {
+            CAPTURE(step);
+            CHECK(same(inputs_of(r, step), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        }
+    });
 }
 
 TEST_CASE("a trigger and a non-trigger connection between the same two entities",
           "[mosaik][world]") {
-    generic_world g(2);
-    g.add("A");
-    g.add("B", R"({"step_type": "hybrid", "trigger": ["trigger_in"]})");
-    g.link("A", "B", "trigger_in");
-    g.link("A", "B", "val_in");
-    auto r = g.w.run();
-    check_max_advance(r, 2);
-    CHECK(edges_of(r) == edges("A~0 B~0  A~0 A~1  A~1 B~1"));
-    CHECK(same(inputs_of(r, "B~1"),
-               json(R"({"0": {"trigger_in": {"A.0": 1}, "val_in": {"A.0": 1}}})")));
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B", R"({"step_type": "hybrid", "trigger": ["trigger_in"]})");
+        g.link("A", "B", "trigger_in");
+        g.link("A", "B", "val_in");
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 B~0  A~0 A~1  A~1 B~1"));
+        CHECK(same(inputs_of(r, "B~1"),
+                   json(R"({"0": {"trigger_in": {"A.0": 1}, "val_in": {"A.0": 1}}})")));
+    });
 }
 
 TEST_CASE("a time-shifted connection back, with initial data", "[mosaik][world]") {
-    generic_world g(2);
-    g.add("A");
-    g.add("B", R"({"step_type": "hybrid", "self_steps": {"0": 1}})");
-    g.link("A", "B");
-    g.link("B", "A", "val_in", {.time_shifted = 1, .initial_data = params(R"({"val_out": -1})")});
-    auto r = g.w.run();
-    check_max_advance(r, 2);
-    CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 A~1  B~0 B~1  A~1 B~1"));
-    CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
-    CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
-    CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B", R"({"step_type": "hybrid", "self_steps": {"0": 1}})");
+        g.link("A", "B");
+        g.link("B", "A", "val_in",
+               {.time_shifted = 1, .initial_data = params(R"({"val_out": -1})")});
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 A~1  B~0 B~1  A~1 B~1"));
+        CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
+        CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
 }
 
 TEST_CASE("self-stepping simulators run to the end after their consumers are done",
           "[mosaik][world]") {
-    generic_world g(4);
-    g.add("A");
-    g.add("B", R"({"step_type": "hybrid"})");
-    g.link("A", "B");
-    auto r = g.w.run();
-    check_max_advance(r, 4);
-    CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3"));
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A");
+        g.add("B", R"({"step_type": "hybrid"})");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3"));
+    });
 }
 
 TEST_CASE("an earlier step inserted into an event-based chain", "[mosaik][world]") {
-    generic_world g(4);
-    g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 2}})");
-    g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
-    g.add("C", R"({"step_type": "event-based"})");
-    g.add("D", R"({"step_type": "event-based"})");
-    g.link("A", "B");
-    g.link("B", "C");
-    g.link("B", "D");
-    g.link("C", "D");
-    g.w.set_initial_event("A", 0);
-    g.w.set_initial_event("B", 0);
-    auto r = g.w.run();
-    check_max_advance(r, 4);
-    CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~0  B~0 B~3  B~0 C~0  B~0 D~0  C~0 D~0
-                                  A~1 A~2  A~1 B~1  B~1 C~1  B~1 D~1  C~1 D~1  A~2 B~2
-                                  B~2 C~2  B~2 D~2  C~2 D~2  B~3 C~3  B~3 D~3  C~3 D~3)"));
-    CHECK(same(inputs_of(r, "D~2"), json(R"({"0": {"val_in": {"B.0": 2, "C.0": 2}}})")));
-    CHECK(same(inputs_of(r, "C~3"), json(R"({"0": {"val_in": {"B.0": 3}}})")));
-    // max_advance never promises more than is safe: no step of C or D comes before it.
-    for (const auto& n : r.nodes) {
-        CAPTURE(n.id(), n.max_advance);
-        CHECK(n.max_advance >= n.time.time() - 1);
-    }
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 2}})");
+        g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
+        g.add("C", R"({"step_type": "event-based"})");
+        g.add("D", R"({"step_type": "event-based"})");
+        g.link("A", "B");
+        g.link("B", "C");
+        g.link("B", "D");
+        g.link("C", "D");
+        g.w.set_initial_event("A", 0);
+        g.w.set_initial_event("B", 0);
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~0  B~0 B~3  B~0 C~0  B~0 D~0  C~0 D~0
+                                      A~1 A~2  A~1 B~1  B~1 C~1  B~1 D~1  C~1 D~1  A~2 B~2
+                                      B~2 C~2  B~2 D~2  C~2 D~2  B~3 C~3  B~3 D~3  C~3 D~3)"));
+        CHECK(same(inputs_of(r, "D~2"), json(R"({"0": {"val_in": {"B.0": 2, "C.0": 2}}})")));
+        CHECK(same(inputs_of(r, "C~3"), json(R"({"0": {"val_in": {"B.0": 3}}})")));
+        // max_advance never promises more than is safe: no step of C or D comes before it.
+        for (const auto& n : r.nodes) {
+            CAPTURE(n.id(), n.max_advance);
+            CHECK(n.max_advance >= n.time.time() - 1);
+        }
+    });
 }
 
 TEST_CASE("time-shifted connections both ways, read through the output cache", "[mosaik][world]") {
-    generic_world g(2);
-    g.add("A");
-    g.add("B");
-    g.add("C");
-    const auto shifted = [] {
-        return sim::mosaik::connect_options{.time_shifted = 1,
-                                            .initial_data = params(R"({"val_out": -1})")};
-    };
-    g.link("A", "B", "val_in", shifted());
-    g.link("B", "A", "val_in", shifted());
-    g.link("A", "C");
-    g.link("C", "B");
-    auto r = g.w.run();
-    check_max_advance(r, 2);
-    CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~1  A~0 C~0  B~0 B~1  B~0 A~1  C~0 C~1
-                                  C~0 B~0  A~1 C~1  C~1 B~1)"));
-    CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": -1}}})")));
-    CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 0, "C.0": 1}}})")));
-    CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B");
+        g.add("C");
+        const auto shifted = [] {
+            return sim::mosaik::connect_options{.time_shifted = 1,
+                                                .initial_data = params(R"({"val_out": -1})")};
+        };
+        g.link("A", "B", "val_in", shifted());
+        g.link("B", "A", "val_in", shifted());
+        g.link("A", "C");
+        g.link("C", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges(R"(A~0 A~1  A~0 B~1  A~0 C~0  B~0 B~1  B~0 A~1  C~0 C~1
+                                      C~0 B~0  A~1 C~1  C~1 B~1)"));
+        CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"C.0": 0, "A.0": -1}}})")));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 0, "C.0": 1}}})")));
+        CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+    });
 }
 
 namespace {
@@ -636,66 +692,76 @@ TEST_CASE("a simulator process that fails is named, and nothing outlives the run
 
 TEST_CASE("a control loop in a group tells a simulator outside only its last round",
           "[mosaik][world][groups]") {
-    generic_world g(1);
-    g.add_loop("A", {"g"});
-    g.add_loop("B", {"g"});
-    g.add("C");
-    g.w.connect("A.Loop", "B.Loop", {{"loop_out", "loop_in"}});
-    g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
-    g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
-    auto r = g.w.run();
-    check_max_advance(r, 1);
-    CHECK(edges_of(r) == edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:2 C~0"));
-    CHECK(same(inputs_of(r, "A~0:2"), json(R"({"Loop": {"loop_in": {"B.Loop": 2}}})")));
-    CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"A.Loop": 2}}})")));
+    in_each_mode([] {
+        generic_world g(1);
+        g.add_loop("A", {"g"});
+        g.add_loop("B", {"g"});
+        g.add("C");
+        g.w.connect("A.Loop", "B.Loop", {{"loop_out", "loop_in"}});
+        g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
+        g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
+        auto r = g.w.run();
+        check_max_advance(r, 1);
+        CHECK(edges_of(r) ==
+              edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:2 C~0"));
+        CHECK(same(inputs_of(r, "A~0:2"), json(R"({"Loop": {"loop_in": {"B.Loop": 2}}})")));
+        CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"A.Loop": 2}}})")));
+    });
 }
 
 TEST_CASE("a control loop in a group tells a simulator inside its first round",
           "[mosaik][world][groups]") {
-    generic_world g(1);
-    g.add_loop("A", {"g"});
-    g.add_loop("B", {"g"});
-    g.add("C", "{}", {"g"});
-    g.w.connect("A.Loop", "B.Loop", {{"loop_out", "loop_in"}});
-    g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
-    g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
-    auto r = g.w.run();
-    check_max_advance(r, 1);
-    CHECK(edges_of(r) == edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:0 C~0:0"));
-    CHECK(same(inputs_of(r, "B~0:1"), json(R"({"Loop": {"loop_in": {"A.Loop": 2}}})")));
-    CHECK(same(inputs_of(r, "C~0:0"), json(R"({"0": {"val_in": {"A.Loop": 1}}})")));
+    in_each_mode([] {
+        generic_world g(1);
+        g.add_loop("A", {"g"});
+        g.add_loop("B", {"g"});
+        g.add("C", "{}", {"g"});
+        g.w.connect("A.Loop", "B.Loop", {{"loop_out", "loop_in"}});
+        g.w.connect("B.Loop", "A.Loop", {{"loop_out", "loop_in"}}, {.weak = true});
+        g.w.connect("A.Loop", "C.0", {{"loop_out", "val_in"}});
+        auto r = g.w.run();
+        check_max_advance(r, 1);
+        CHECK(edges_of(r) ==
+              edges("A~0:0 B~0:0  B~0:0 A~0:1  A~0:1 B~0:1  B~0:1 A~0:2  A~0:0 C~0:0"));
+        CHECK(same(inputs_of(r, "B~0:1"), json(R"({"Loop": {"loop_in": {"A.Loop": 2}}})")));
+        CHECK(same(inputs_of(r, "C~0:0"), json(R"({"0": {"val_in": {"A.Loop": 1}}})")));
+    });
 }
 
 TEST_CASE("an event-based weak loop whose output comes at a later time",
           "[mosaik][world][groups]") {
-    generic_world g(3);
-    g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})", {"g"});
-    g.add("B", R"({"step_type": "event-based"})", {"g"});
-    g.link("A", "B");
-    g.link("B", "A", "val_in", {.weak = true});
-    g.w.set_initial_event("A");
-    auto r = g.w.run();
-    check_max_advance(r, 3);
-    CHECK(edges_of(r) == edges("A~0:0 B~2:0  B~2:0 A~2:1"));
-    CHECK(same(inputs_of(r, "B~2:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
-    CHECK(same(inputs_of(r, "A~2:1"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})", {"g"});
+        g.add("B", R"({"step_type": "event-based"})", {"g"});
+        g.link("A", "B");
+        g.link("B", "A", "val_in", {.weak = true});
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0:0 B~2:0  B~2:0 A~2:1"));
+        CHECK(same(inputs_of(r, "B~2:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "A~2:1"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+    });
 }
 
 TEST_CASE("a loop in a group fed from outside does not deadlock", "[mosaik][world][groups]") {
-    generic_world g(7);
-    g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1}, "output_timing": {}})");
-    g.add("B", R"({"step_type": "event-based", "self_steps": {}, "output_timing": {}})", {"g"});
-    g.add("C", R"({"step_type": "event-based"})", {"g"});
-    g.link("A", "B");
-    g.link("B", "C");
-    g.link("C", "B", "val_in", {.weak = true});
-    g.w.set_initial_event("A", 0);
-    g.w.set_initial_event("B", 0);
-    auto r = g.w.run();
-    check_max_advance(r, 7);
-    CHECK(edges_of(r) == edges("A~0 A~1"));
-    CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "B~0:0"});
-    CHECK(same(inputs_of(r, "B~0:0"), json("{}")));
+    in_each_mode([] {
+        generic_world g(7);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1}, "output_timing": {}})");
+        g.add("B", R"({"step_type": "event-based", "self_steps": {}, "output_timing": {}})", {"g"});
+        g.add("C", R"({"step_type": "event-based"})", {"g"});
+        g.link("A", "B");
+        g.link("B", "C");
+        g.link("C", "B", "val_in", {.weak = true});
+        g.w.set_initial_event("A", 0);
+        g.w.set_initial_event("B", 0);
+        auto r = g.w.run();
+        check_max_advance(r, 7);
+        CHECK(edges_of(r) == edges("A~0 A~1"));
+        CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "B~0:0"});
+        CHECK(same(inputs_of(r, "B~0:0"), json("{}")));
+    });
 }
 
 TEST_CASE("a time-shifted loop of event-based simulators does not loop at one time",
