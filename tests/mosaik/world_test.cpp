@@ -975,6 +975,30 @@ TEST_CASE("extra methods are checked against the API and called by name before t
     CHECK_THROWS_WITH(w.get_data(z, {"bogus"}), "Z.0 (model A) has no output \"bogus\"");
 }
 
+TEST_CASE("get_data goes out behind step to simulators that answer in order, and sees the step",
+          "[mosaik][world][process]") {
+    // Three example-sim processes in a chain (val -> delta): libsim's simulators say in init
+    // that they answer in order, so the master sends get_data without waiting for step's
+    // answer; what get_data answers must still be the state after the step.
+    sim::runtime rt;
+    rt.run([] {
+        world w({.until = 3});
+        std::string from;
+        for (const char* sid : {"A", "B", "C"}) {
+            w.start(sid, sim::mosaik::remote_simulator::launch(
+                             sid, std::string(SIM_EXAMPLE_SIM_EXE) + " %(addr)s"));
+            const auto made = w.create(sid, 1, "ExampleModel", map{{value("init_val"), value(0)}});
+            if (!from.empty()) w.connect(from, made[0], {{"val", "delta"}});
+            from = made[0];
+        }
+        auto g = w.run();
+        // A's val after its step at t is t + 1; B adds that up: 1, 3, 6.
+        CHECK(same(inputs_of(g, "C~0"), json(R"({"Model_0": {"delta": {"B.Model_0": 1.0}}})")));
+        CHECK(same(inputs_of(g, "C~1"), json(R"({"Model_0": {"delta": {"B.Model_0": 3.0}}})")));
+        CHECK(same(inputs_of(g, "C~2"), json(R"({"Model_0": {"delta": {"B.Model_0": 6.0}}})")));
+    });
+}
+
 TEST_CASE("async requests need an async_requests connection, and set_event real time",
           "[mosaik][world][async]") {
     {

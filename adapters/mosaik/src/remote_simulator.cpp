@@ -271,7 +271,47 @@ value remote_simulator::call(const std::string& method, array args, map kwargs) 
 value remote_simulator::init(const std::string& sid, double time_resolution, const map& params) {
     map kwargs = params;
     kwargs.insert_or_assign(value("time_resolution"), value(time_resolution));
-    return call("init", {value(sid)}, std::move(kwargs));
+    value meta = call("init", {value(sid)}, std::move(kwargs));
+    const value* ours = meta.is_map() ? meta.as_map().find(value("libsim")) : nullptr;
+    const value* in_order =
+        ours != nullptr && ours->is_map() ? ours->as_map().find(value("in_order")) : nullptr;
+    in_order_ = in_order != nullptr && in_order->is_bool() && in_order->as_bool();
+    return meta;
+}
+
+std::pair<value, value> remote_simulator::step_and_get_data(std::int64_t time, const value& inputs,
+                                                            std::int64_t max_advance,
+                                                            const value& outputs) {
+    if (!in_order_) return coupled_simulator::step_and_get_data(time, inputs, max_advance, outputs);
+    // The get_data fiber runs once this one waits for step's answer: by then step's frame is
+    // queued, so get_data's goes after it (the channel writes frames in the order queued).
+    struct later {
+        value data;
+        std::exception_ptr error;
+        bool done = false;
+        wait_queue finished;
+    };
+    auto g = std::make_shared<later>();
+    runtime::current()->spawn([this, g, &outputs] {
+        try {
+            g->data = get_data(outputs);
+        } catch (...) {
+            g->error = std::current_exception();
+        }
+        g->done = true;
+        g->finished.notify_all();
+    });
+    std::exception_ptr step_error;
+    value next;
+    try {
+        next = step(time, inputs, max_advance);
+    } catch (...) {
+        step_error = std::current_exception();
+    }
+    g->finished.wait([&] { return g->done; });
+    if (step_error) std::rethrow_exception(step_error);
+    if (g->error) std::rethrow_exception(g->error);
+    return {std::move(next), std::move(g->data)};
 }
 
 value remote_simulator::create(std::int64_t num, const std::string& model, const map& params) {

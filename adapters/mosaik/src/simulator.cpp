@@ -367,7 +367,14 @@ int serve_connection(simulator& sim, channel& ch) {
             return 0;
         }
         try {
-            req.reply(calls.dispatch(name, c.args, c.kwargs));
+            value answer = calls.dispatch(name, c.args, c.kwargs);
+            if (name == "init" && answer.is_map()) {
+                // This loop answers requests one at a time, in order: a libsim master may send
+                // get_data right behind step (mosaik ignores keys it does not know).
+                answer.as_map().insert_or_assign(value("libsim"),
+                                                 value(map{{value("in_order"), value(true)}}));
+            }
+            req.reply(answer);
         } catch (const std::exception& e) {
             if (name == "init") {
                 // mosaik expects a failed init to close the connection, not to answer.

@@ -256,8 +256,12 @@ struct world::run_state {
             spawn([this, &s, t, inputs = std::move(inputs), max_advance] {
                 answered a{s.index, {}, {}, {}};
                 try {
-                    a.next = s.sim->step(t.time(), inputs, max_advance);
-                    if (!s.output_request.empty()) a.data = s.sim->get_data(s.get_data_request);
+                    if (s.output_request.empty()) {
+                        a.next = s.sim->step(t.time(), inputs, max_advance);
+                    } else {
+                        std::tie(a.next, a.data) = s.sim->step_and_get_data(
+                            t.time(), inputs, max_advance, s.get_data_request);
+                    }
                 } catch (...) {
                     a.error = std::current_exception();
                 }
@@ -266,10 +270,15 @@ struct world::run_state {
             });
             return;
         }
-        value next = call_step(s, t, inputs, max_advance);
-        value data = s.output_request.empty()
-                         ? value()
-                         : call(t, [&] { return s.sim->get_data(s.get_data_request); });
+        if (s.output_request.empty())
+            return finish(s, call_step(s, t, inputs, max_advance), value());
+        value data;
+        const value next = call(t, [&] {
+            auto [n, d] =
+                s.sim->step_and_get_data(t.time(), inputs, max_advance, s.get_data_request);
+            data = std::move(d);
+            return n;
+        });
         finish(s, next, data);
     }
 

@@ -44,6 +44,14 @@ class coupled_simulator {
     /// Returns the next step's time, or nil.
     virtual value step(std::int64_t time, const value& inputs, std::int64_t max_advance) = 0;
     virtual value get_data(const value& outputs) = 0;
+    /// A step, then get_data of `outputs` (what the master does after each step of a
+    /// simulator whose outputs it needs): the two answers. One after the other by default.
+    virtual std::pair<value, value> step_and_get_data(std::int64_t time, const value& inputs,
+                                                      std::int64_t max_advance,
+                                                      const value& outputs) {
+        value next = step(time, inputs, max_advance);
+        return {std::move(next), get_data(outputs)};
+    }
     virtual void stop() = 0;
 
     /// Answers a request the simulator makes during a step (its name and arguments); throws
