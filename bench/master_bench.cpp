@@ -20,13 +20,15 @@
 //                                      master_cpu_ns_per_step: the master process's CPU time
 //                                      (user + system, all its threads) per step.
 //   master/tcp/1-sim/two-cores         the same unpinned: each message wakes the other core.
-//   master/tcp/chain-of-10             ten example-sim processes in a chain (val -> delta),
-//                                      until 2,000, on the machine's cores. time_steps_per_s
+//   master/tcp/chain-of-10/two-cores   ten example-sim processes in a chain (val -> delta),
+//                                      until 2,000, on the machine's two cores. time_steps_per_s
 //                                      beside mosaik 3.3.3's rate with the same ten processes
 //                                      measured on these machines (about 530/s): x_mosaik.
 //                                      Floor: the calls one time step needs (10 steps, 9 get_data)
 //                                      as that many sequential raw ping-pongs; steps of
-//                                      independent simulators overlap, so the ratio may be < 1.
+//                                      independent simulators overlap and get_data goes out
+//                                      behind step, so the ratio may be < 1.
+//   master/tcp/chain-of-10/pinned      the same with all eleven processes on one core.
 
 #include <sys/resource.h>
 
@@ -347,7 +349,7 @@ void tcp_one(benchmark::State& state, bool pin) {
         "; TCP loopback, json; floor=raw 64-byte ping-pong with a child");
 }
 
-void tcp_chain(benchmark::State& state, bool pin, int busy_us = 0) {
+void tcp_chain(benchmark::State& state, bool pin) {
     pinned p(pin);
     constexpr std::int64_t until = 2'000;
     constexpr int length = 10;
@@ -356,7 +358,7 @@ void tcp_chain(benchmark::State& state, bool pin, int busy_us = 0) {
     std::string error;
     run_figures f;
     try {
-        sim::runtime rt({.busy_poll = std::chrono::microseconds(busy_us), .name = "master"});
+        sim::runtime rt({.name = "master"});
         rt.run([&] {
             f = iterate_worlds(
                 state, [] { return example_chain(until, length); }, error);
@@ -367,7 +369,9 @@ void tcp_chain(benchmark::State& state, bool pin, int busy_us = 0) {
     if (!error.empty()) return state.SkipWithError(error.c_str());
     const double time_steps = static_cast<double>(f.steps) / length;
     sim::bench::report_floor(state, f.wall_s * 1e9 / time_steps,
-                             "19 sequential raw blocking ping-pongs", floor * (2 * length - 1));
+                             pin ? "19 sequential raw blocking ping-pongs, pinned"
+                                 : "19 sequential raw blocking ping-pongs",
+                             floor * (2 * length - 1));
     state.counters["time_steps_per_s"] = time_steps / f.wall_s;
     state.counters["x_mosaik"] = time_steps / f.wall_s / mosaik_rate;
     state.counters["master_cpu_ns_per_step"] = ns_per(f.cpu_s, f.steps);
@@ -395,10 +399,6 @@ void tcp_chain(benchmark::State& state, bool pin, int busy_us = 0) {
         ->Iterations(3);
     RegisterBenchmark("master/tcp/chain-of-10/two-cores",
                       [](benchmark::State& s) { tcp_chain(s, false); })
-        ->UseManualTime()
-        ->Iterations(3);
-    RegisterBenchmark("master/tcp/chain-of-10/two-cores/master-busy-polls",
-                      [](benchmark::State& s) { tcp_chain(s, false, 50); })
         ->UseManualTime()
         ->Iterations(3);
     RegisterBenchmark("master/tcp/chain-of-10/pinned",
