@@ -56,7 +56,7 @@ class generic_sim : public sim::mosaik::coupled_simulator {
                 if (at.is_array()) {
                     for (const auto& x : at.as_array())
                         times.push_back(x.as_int64());
-                } else {
+                } else if (!at.is_nil()) {  // nil: no output at that step
                     times.push_back(at.as_int64());
                 }
             }
@@ -598,6 +598,115 @@ std::string python_sim() {
 }
 
 }  // namespace
+
+TEST_CASE("a hybrid simulator between time-based ones steps on its trigger input",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B", R"({"step_type": "hybrid", "trigger": ["val_in"]})");
+        g.add("C");
+        g.add("D");
+        g.link("C", "B");
+        g.link("A", "B");
+        g.link("B", "D");
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 B~0  C~0 B~0  B~0 D~0  A~0 A~1  C~0 C~1  D~0 D~1 "
+                                   "A~1 B~1  C~1 B~1  B~1 D~1"));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1, "C.0": 1}}})")));
+        CHECK(same(inputs_of(r, "D~1"), json(R"({"0": {"val_in": {"B.0": 1}}})")));
+    });
+}
+
+TEST_CASE("a slower successor reads its provider's output of its own time", "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A");
+        g.add("B", R"({"step_size": 2})");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3  A~2 B~2  B~0 B~2"));
+        CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
+    });
+}
+
+TEST_CASE("a single self-stepping simulator steps until the end, exclusive", "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~1 A~2"));
+        CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "A~2"});
+    });
+}
+
+TEST_CASE("event-based to a sparser time-based simulator: it sees the latest output",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 3}})");
+        g.add("B", R"({"step_size": 2})");
+        g.w.set_initial_event("A");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 B~2"));
+        CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
+}
+
+TEST_CASE("time-based to event-based with self-steps: both kinds of step meet at 2",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A");
+        g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2}})");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 B~2  A~1 A~2  A~1 B~1  A~2 B~2"));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
+    });
+}
+
+TEST_CASE("initial data over a time-shifted connection back from a hybrid simulator",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B", R"({"step_type": "hybrid", "self_steps": {"0": 1}})");
+        g.link("A", "B");
+        g.link("B", "A", "val_in",
+               {.time_shifted = 1, .initial_data = map{{value("val_out"), value(-1)}}});
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  B~0 A~1  B~0 B~1  A~1 B~1"));
+        CHECK(same(inputs_of(r, "A~0"), json(R"({"0": {"val_in": {"B.0": -1}}})")));
+        CHECK(same(inputs_of(r, "A~1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
+}
+
+TEST_CASE("an event-based step without output triggers nothing", "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(3);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 3},
+                      "output_timing": {"0": 0, "1": null}})");
+        g.add("B", R"({"step_type": "event-based"})");
+        g.w.set_initial_event("A");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 3);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0"));
+        CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    });
+}
 
 TEST_CASE("the race mosaik loses with processes: run right and identically 20 times",
           "[mosaik][world][process]") {
