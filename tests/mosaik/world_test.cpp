@@ -708,6 +708,69 @@ TEST_CASE("an event-based step without output triggers nothing", "[mosaik][world
     });
 }
 
+TEST_CASE("a time-based DAG of five step sizes", "[mosaik][world]") {
+    // A(1), D(4) -> B(2) -> C(1), E(3).
+    in_each_mode([] {
+        generic_world g(5);
+        g.add("A");
+        g.add("B", R"({"step_size": 2})");
+        g.add("C");
+        g.add("D", R"({"step_size": 4})");
+        g.add("E", R"({"step_size": 3})");
+        g.link("A", "B");
+        g.link("D", "B");
+        g.link("B", "C");
+        g.link("B", "E");
+        auto r = g.w.run();
+        check_max_advance(r, 5);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 A~2  A~2 A~3  A~2 B~2  A~3 A~4 "
+                                   "A~4 B~4  B~0 B~2  B~0 C~0  B~0 C~1  B~0 E~0  B~2 B~4 "
+                                   "B~2 C~2  B~2 C~3  B~2 E~3  B~4 C~4  C~0 C~1  C~1 C~2 "
+                                   "C~2 C~3  C~3 C~4  D~0 B~0  D~0 B~2  D~0 D~4  D~4 B~4 "
+                                   "E~0 E~3"));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 2, "D.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~4"), json(R"({"0": {"val_in": {"A.0": 4, "D.0": 4}}})")));
+        CHECK(same(inputs_of(r, "C~3"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+        CHECK(same(inputs_of(r, "E~3"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+    });
+}
+
+TEST_CASE("event-based and hybrid: a persistent hybrid output is read at a later self-step",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 3},
+                      "output_timing": {"0": 0}})");
+        g.add("B", R"({"step_type": "hybrid"})");
+        g.add("C", R"({"step_type": "event-based", "self_steps": {"0": 3}})");
+        g.link("A", "B");
+        g.link("B", "C");
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~3  A~0 B~0  B~0 C~0  B~0 C~3  C~0 C~3"));
+        CHECK(same(inputs_of(r, "C~0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "C~3"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+    });
+}
+
+TEST_CASE("an output that never comes gives None on a trigger input and triggers nothing",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        world w({.until = 2});
+        w.start("A", generic());
+        w.start("B", generic(), params(R"({"step_type": "hybrid", "trigger": ["trigger_in"]})"));
+        const auto a = w.create("A", 1, "A");
+        const auto b = w.create("B", 1, "A");
+        w.connect(a[0], b[0], {{"never_out", "trigger_in"}, {"val_out", "val_in"}});
+        auto r = w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 B~0  A~0 A~1"));
+        CHECK(same(inputs_of(r, "B~0"),
+                   json(R"({"0": {"trigger_in": {"A.0": null}, "val_in": {"A.0": 0}}})")));
+    });
+}
+
 TEST_CASE("the race mosaik loses with processes: run right and identically 20 times",
           "[mosaik][world][process]") {
     // An event-based simulator between time-based ones, each a Python process of its own
