@@ -771,6 +771,45 @@ TEST_CASE("an output that never comes gives None on a trigger input and triggers
     });
 }
 
+TEST_CASE("event-based and hybrid self-steps without any output", "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 2},
+                      "output_timing": {}})");
+        g.add("B", R"({"step_type": "event-based"})");
+        g.add("C", R"({"step_type": "hybrid", "self_steps": {"0": 3}})");
+        g.link("A", "B");
+        g.link("B", "C");
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~2  C~0 C~3"));
+        CHECK(same(inputs_of(r, "C~0"), json("{}")));
+        CHECK(same(inputs_of(r, "C~3"), json("{}")));
+    });
+}
+
+TEST_CASE("outputs at a later time reach a consumer together with its other provider's",
+          "[mosaik][world]") {
+    // A -> B -> C and A -> C: A's output of its step at 0 is for time 2, when B outputs too.
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 3},
+                      "output_timing": {"0": 2}})");
+        g.add("B", R"({"step_type": "event-based", "output_timing": {"2": 2}})");
+        g.add("C", R"({"step_type": "event-based"})");
+        g.link("A", "B");
+        g.link("A", "C");
+        g.link("B", "C");
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0 A~3  A~0 B~2  A~0 C~2  B~2 C~2"));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "C~2"), json(R"({"0": {"val_in": {"A.0": 0, "B.0": 2}}})")));
+    });
+}
+
 TEST_CASE("the race mosaik loses with processes: run right and identically 20 times",
           "[mosaik][world][process]") {
     // An event-based simulator between time-based ones, each a Python process of its own
