@@ -810,6 +810,55 @@ TEST_CASE("outputs at a later time reach a consumer together with its other prov
     });
 }
 
+TEST_CASE("an event-based loop in a group fed from outside ends without a deadlock",
+          "[mosaik][world][groups]") {
+    // A -> B <-> C, B and C in a group, C -> B weak; nothing outputs anything.
+    in_each_mode([] {
+        generic_world g(7);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1},
+                      "output_timing": {}})");
+        g.add("B", R"({"step_type": "event-based", "self_steps": {}, "output_timing": {}})", {"g"});
+        g.add("C", R"({"step_type": "event-based"})", {"g"});
+        g.link("A", "B");
+        g.link("B", "C");
+        g.link("C", "B", "val_in", {.weak = true});
+        g.w.set_initial_event("A", 0);
+        g.w.set_initial_event("B", 0);
+        auto r = g.w.run();
+        check_max_advance(r, 7);
+        CHECK(edges_of(r) == edges("A~0 A~1"));
+        CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "B~0:0"});
+        CHECK(same(inputs_of(r, "B~0:0"), json("{}")));
+    });
+}
+
+TEST_CASE("two loops chained through nested groups", "[mosaik][world][groups]") {
+    // A <-> B in an inner group, B <-> C in the outer one; the ways back are weak.
+    in_each_mode([] {
+        generic_world g(7);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 4},
+                      "output_timing": {"0": 0}})",
+              {"outer", "inner"});
+        g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2},
+                      "output_timing": {"2": 2}})",
+              {"outer", "inner"});
+        g.add("C", R"({"step_type": "event-based"})", {"outer"});
+        g.link("A", "B");
+        g.link("B", "A", "val_in", {.weak = true});
+        g.link("B", "C");
+        g.link("C", "B", "val_in", {.weak = true});
+        g.w.set_initial_event("A", 0);
+        auto r = g.w.run();
+        check_max_advance(r, 7);
+        CHECK(edges_of(r) == edges("A~0:0:0 A~4:0:0  A~0:0:0 B~0:0:0  B~0:0:0 B~2:0:0 "
+                                   "B~2:0:0 A~2:0:1  B~2:0:0 C~2:0  C~2:0 B~2:1:0"));
+        CHECK(same(inputs_of(r, "B~0:0:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "A~2:0:1"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+        CHECK(same(inputs_of(r, "C~2:0"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+        CHECK(same(inputs_of(r, "B~2:1:0"), json(R"({"0": {"val_in": {"C.0": 2}}})")));
+    });
+}
+
 TEST_CASE("the race mosaik loses with processes: run right and identically 20 times",
           "[mosaik][world][process]") {
     // An event-based simulator between time-based ones, each a Python process of its own
