@@ -859,6 +859,52 @@ TEST_CASE("two loops chained through nested groups", "[mosaik][world][groups]") 
     });
 }
 
+TEST_CASE("two loops through one simulator in a group", "[mosaik][world][groups]") {
+    // A <-> B <-> C in one group; B starts, the ways back are weak.
+    in_each_mode([] {
+        generic_world g(7);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 4},
+                      "output_timing": {"0": 0}})",
+              {"g"});
+        g.add("B", R"({"step_type": "event-based", "self_steps": {"0": 2},
+                      "output_timing": {"0": 0}})",
+              {"g"});
+        g.add("C", R"({"step_type": "event-based"})", {"g"});
+        g.link("A", "B");
+        g.link("B", "A", "val_in", {.weak = true});
+        g.link("B", "C");
+        g.link("C", "B", "val_in", {.weak = true});
+        g.w.set_initial_event("B", 0);
+        auto r = g.w.run();
+        check_max_advance(r, 7);
+        CHECK(edges_of(r) == edges("B~0:0 B~2:0  B~0:0 A~0:1  B~0:0 C~0:0  A~0:1 A~4:0 "
+                                   "A~0:1 B~0:1  C~0:0 B~0:1  B~0:1 B~2:0"));
+        CHECK(same(inputs_of(r, "A~0:1"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "C~0:0"), json(R"({"0": {"val_in": {"B.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~0:1"), json(R"({"0": {"val_in": {"A.0": 0, "C.0": 0}}})")));
+    });
+}
+
+TEST_CASE("a loop of three whose outputs come later each time", "[mosaik][world][groups]") {
+    // A -> B -> C -> A (weak) in a group, each output at a later time than its step.
+    in_each_mode([] {
+        generic_world g(6);
+        g.add("A", R"({"step_type": "event-based", "output_timing": {"0": 2}})", {"g"});
+        g.add("B", R"({"step_type": "event-based", "output_timing": {"2": 3}})", {"g"});
+        g.add("C", R"({"step_type": "event-based", "output_timing": {"3": 5}})", {"g"});
+        g.link("A", "B");
+        g.link("B", "C");
+        g.link("C", "A", "val_in", {.weak = true});
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 6);
+        CHECK(edges_of(r) == edges("A~0:0 B~2:0  B~2:0 C~3:0  C~3:0 A~5:1"));
+        CHECK(same(inputs_of(r, "B~2:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "C~3:0"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
+        CHECK(same(inputs_of(r, "A~5:1"), json(R"({"0": {"val_in": {"C.0": 3}}})")));
+    });
+}
+
 TEST_CASE("the race mosaik loses with processes: run right and identically 20 times",
           "[mosaik][world][process]") {
     // An event-based simulator between time-based ones, each a Python process of its own
