@@ -810,28 +810,6 @@ TEST_CASE("outputs at a later time reach a consumer together with its other prov
     });
 }
 
-TEST_CASE("an event-based loop in a group fed from outside ends without a deadlock",
-          "[mosaik][world][groups]") {
-    // A -> B <-> C, B and C in a group, C -> B weak; nothing outputs anything.
-    in_each_mode([] {
-        generic_world g(7);
-        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 1},
-                      "output_timing": {}})");
-        g.add("B", R"({"step_type": "event-based", "self_steps": {}, "output_timing": {}})", {"g"});
-        g.add("C", R"({"step_type": "event-based"})", {"g"});
-        g.link("A", "B");
-        g.link("B", "C");
-        g.link("C", "B", "val_in", {.weak = true});
-        g.w.set_initial_event("A", 0);
-        g.w.set_initial_event("B", 0);
-        auto r = g.w.run();
-        check_max_advance(r, 7);
-        CHECK(edges_of(r) == edges("A~0 A~1"));
-        CHECK(nodes_of(r) == std::set<std::string>{"A~0", "A~1", "B~0:0"});
-        CHECK(same(inputs_of(r, "B~0:0"), json("{}")));
-    });
-}
-
 TEST_CASE("two loops chained through nested groups", "[mosaik][world][groups]") {
     // A <-> B in an inner group, B <-> C in the outer one; the ways back are weak.
     in_each_mode([] {
@@ -902,6 +880,148 @@ TEST_CASE("a loop of three whose outputs come later each time", "[mosaik][world]
         CHECK(same(inputs_of(r, "B~2:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
         CHECK(same(inputs_of(r, "C~3:0"), json(R"({"0": {"val_in": {"B.0": 2}}})")));
         CHECK(same(inputs_of(r, "A~5:1"), json(R"({"0": {"val_in": {"C.0": 3}}})")));
+    });
+}
+
+TEST_CASE("a same-time loop closed by a hybrid simulator's weak connection with initial data",
+          "[mosaik][world][groups]") {
+    // A -> B -> C -> A (weak, initial data -1), all in one group.
+    in_each_mode([] {
+        generic_world g(4);
+        g.add("A", R"({"step_type": "event-based", "self_steps": {"0": 2},
+                      "output_timing": {}})",
+              {"g"});
+        g.add("B", R"({"step_type": "event-based"})", {"g"});
+        g.add("C", R"({"step_type": "hybrid", "self_steps": {"0": 3}})", {"g"});
+        g.link("A", "B");
+        g.link("B", "C");
+        g.link("C", "A", "val_in",
+               {.weak = true, .initial_data = map{{value("val_out"), value(-1)}}});
+        g.w.set_initial_event("A");
+        auto r = g.w.run();
+        check_max_advance(r, 4);
+        CHECK(edges_of(r) == edges("A~0:0 A~2:0  C~0:0 C~3:0  C~0:0 A~0:1  A~0:1 A~2:0 "
+                                   "C~0:0 A~2:0  C~3:0 A~3:1"));
+        CHECK(same(inputs_of(r, "A~0:0"), json(R"({"0": {"val_in": {"C.0": -1}}})")));
+        CHECK(same(inputs_of(r, "A~0:1"), json(R"({"0": {"val_in": {"C.0": 0}}})")));
+        CHECK(same(inputs_of(r, "A~2:0"), json(R"({"0": {"val_in": {"C.0": 0}}})")));
+        CHECK(same(inputs_of(r, "A~3:1"), json(R"({"0": {"val_in": {"C.0": 3}}})")));
+    });
+}
+
+TEST_CASE("a weak event-based loop beside a time-based consumer, close to the end",
+          "[mosaik][world][groups]") {
+    // A <-> B (B -> A weak) in a group, B -> C time-based; B's output is for time 1 = until.
+    generic_world g(1);
+    g.add("A", R"({"step_type": "event-based"})", {"g"});
+    g.add("B", R"({"step_type": "event-based", "output_timing": {"0": [1]}})", {"g"});
+    g.add("C");
+    g.w.set_initial_event("A");
+    g.link("A", "B");
+    g.link("B", "A", "val_in", {.weak = true});
+    g.link("B", "C");
+    auto r = g.w.run();
+    check_max_advance(r, 1);
+    CHECK(edges_of(r) == edges("A~0:0 B~0:0"));
+    CHECK(nodes_of(r) == std::set<std::string>{"A~0:0", "B~0:0", "C~0"});
+    CHECK(same(inputs_of(r, "B~0:0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+    CHECK(same(inputs_of(r, "C~0"), json("{}")));
+}
+
+TEST_CASE("time-based to event-based without self-steps: every step triggers one",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        generic_world g(2);
+        g.add("A");
+        g.add("B", R"({"step_type": "event-based"})");
+        g.link("A", "B");
+        auto r = g.w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("A~0 A~1  A~0 B~0  A~1 B~1"));
+        CHECK(same(inputs_of(r, "B~0"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
+}
+
+TEST_CASE("a same-time loop feeding an event-based simulator, cut short by an earlier step",
+          "[mosaik][world][groups]") {
+    // A <-> Loop (weak back) in a group, both -> C; Loop ends its loop after one round.
+    in_each_mode([] {
+        world w({.until = 2});
+        w.start("A", generic(),
+                params(R"({"step_type": "event-based", "self_steps": {"0": 1, "1": 2}})"), {"g"});
+        w.start("Loop", std::make_unique<loop_sim>(), params(R"({"loop_length": 1})"), {"g"});
+        w.start("C", generic(), params(R"({"step_type": "event-based"})"), {"g"});
+        const auto a = w.create("A", 1, "A")[0];
+        const auto loop = w.create("Loop", 1, "A")[0];
+        const auto c = w.create("C", 1, "A")[0];
+        w.connect(a, loop, {{"val_out", "loop_in"}});
+        w.connect(loop, a, {{"loop_out", "val_in"}}, {.weak = true});
+        w.connect(a, c, {{"val_out", "val_in"}});
+        w.connect(loop, c, {{"loop_out", "val_in"}});
+        w.set_initial_event("A", 0);
+        auto r = w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) ==
+              edges("A~0:0 A~1:0  A~0:0 Loop~0:0  A~0:0 C~0:0  Loop~0:0 A~0:1  Loop~0:0 C~0:0 "
+                    "A~0:1 A~1:0  A~0:1 Loop~0:1  A~0:1 C~0:1  Loop~0:1 Loop~1:0 "
+                    "A~1:0 Loop~1:0  A~1:0 C~1:0  Loop~1:0 A~1:1  Loop~1:0 C~1:0 "
+                    "A~1:1 C~1:1  A~1:1 Loop~1:1"));
+        CHECK(same(inputs_of(r, "A~0:1"), json(R"({"0": {"val_in": {"Loop.Loop": 1}}})")));
+        CHECK(
+            same(inputs_of(r, "C~0:0"), json(R"({"0": {"val_in": {"A.0": 0, "Loop.Loop": 1}}})")));
+        CHECK(same(inputs_of(r, "C~0:1"), json(R"({"0": {"val_in": {"A.0": 0}}})")));
+        CHECK(same(inputs_of(r, "Loop~1:1"), json(R"({"Loop": {"loop_in": {"A.0": 1}}})")));
+        CHECK(same(inputs_of(r, "C~1:1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+    });
+}
+
+namespace {
+
+// Time-based; its entity E0's `out` is a mapping, another one at each step.
+class fixed_out_sim : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map&) override {
+        return json(R"({"type": "time-based", "models": {"Entity": {"public": true,
+            "params": [], "attrs": ["out"]}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(array{value(map{{value("eid"), value("E0")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {}
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        time_ = time;
+        return value(time + 1);
+    }
+    value get_data(const value&) override {
+        const value out =
+            time_ == 0 ? json(R"({"answer": 42})") : json(R"({"question": "still computing"})");
+        return value(map{{value("E0"), value(map{{value("out"), out}})}});
+    }
+    void stop() override {}
+
+  private:
+    std::int64_t time_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a mapping as an output replaces the last one, it is not merged into it",
+          "[mosaik][world]") {
+    in_each_mode([] {
+        world w({.until = 2});
+        w.start("FixedOut", std::make_unique<fixed_out_sim>());
+        w.start("B", generic());
+        w.connect(w.create("FixedOut", 1, "Entity")[0], w.create("B", 1, "A")[0],
+                  {{"out", "val_in"}});
+        auto r = w.run();
+        check_max_advance(r, 2);
+        CHECK(edges_of(r) == edges("FixedOut~0 B~0  FixedOut~0 FixedOut~1  B~0 B~1 "
+                                   "FixedOut~1 B~1"));
+        CHECK(same(inputs_of(r, "B~0"),
+                   json(R"({"0": {"val_in": {"FixedOut.E0": {"answer": 42}}}})")));
+        CHECK(same(inputs_of(r, "B~1"),
+                   json(R"({"0": {"val_in": {"FixedOut.E0": {"question": "still computing"}}}})")));
     });
 }
 
