@@ -24,6 +24,7 @@
 #include <sim/mosaik/remote_simulator.hpp>
 #include <sim/mosaik/world.hpp>
 #include <sim/runtime/runtime.hpp>
+#include <sim/runtime/sleep.hpp>
 
 #include "support/net.hpp"
 
@@ -1422,6 +1423,62 @@ TEST_CASE("get_data goes out behind step to simulators that answer in order, and
         CHECK(same(inputs_of(g, "C~0"), json(R"({"Model_0": {"delta": {"B.Model_0": 1.0}}})")));
         CHECK(same(inputs_of(g, "C~1"), json(R"({"Model_0": {"delta": {"B.Model_0": 3.0}}})")));
         CHECK(same(inputs_of(g, "C~2"), json(R"({"Model_0": {"delta": {"B.Model_0": 6.0}}})")));
+    });
+}
+
+namespace {
+
+// Event-based, with nothing scheduled: from outside its steps (a fiber of its own, as a
+// simulator's device or user would) it sets events at 1 and 2 once the run has begun.
+class event_source : public sim::mosaik::coupled_simulator {
+  public:
+    value init(const std::string&, double, const map&) override {
+        return json(R"({"type": "event-based", "models": {"A": {"public": true, "params": [],
+            "attrs": ["val_out"]}}})");
+    }
+    value create(std::int64_t, const std::string& model, const map&) override {
+        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+    }
+    void setup_done() override {
+        sim::runtime::current()->spawn([this] {
+            ask_("set_event", {value(1)});
+            sim::sleep_for(std::chrono::milliseconds(20));
+            ask_("set_event", {value(2)});
+        });
+    }
+    void on_request(request_handler h) override { ask_ = std::move(h); }
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        time_ = time;
+        return value();
+    }
+    value get_data(const value&) override {
+        return value(map{{value("0"), value(map{{value("val_out"), value(time_)}})}});
+    }
+    void stop() override {}
+
+  private:
+    request_handler ask_;
+    std::int64_t time_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("in real time a simulator sets events outside its steps, held by the wall clock",
+          "[mosaik][world][realtime]") {
+    // mosaik's "strange event times", made robust: the events come while the wall clock is
+    // still before them (0.2 s per step).
+    sim::runtime rt;
+    rt.run([] {
+        world w({.until = 3, .rt_factor = 0.2});
+        w.start("A", std::make_unique<event_source>());
+        w.start("B", generic(), params(R"({"step_type": "event-based"})"));
+        w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "A")[0], {{"val_out", "val_in"}});
+        auto r = w.run();
+        check_max_advance(r, 3);
+        CHECK(nodes_of(r) == std::set<std::string>{"A~1", "A~2", "B~1", "B~2"});
+        CHECK(edges_of(r) == edges("A~1 B~1  A~2 B~2"));
+        CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
+        CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
     });
 }
 

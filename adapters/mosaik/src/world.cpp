@@ -336,32 +336,6 @@ value world::async_get_data(sim_state& caller, const value& wanted) {
     return value(std::move(data));
 }
 
-// A step of the caller's own at `time`, in real time only (as mosaik). Served during the
-// caller's step, for a time after it: the step in flight holds the caller's progress there, so
-// nothing that waits on the caller has gone past `time`.
-value world::set_event(sim_state& caller, std::int64_t time) {
-    if (!options_.rt_factor)
-        throw fault(
-            "SimulationError",
-            fmt::format("Simulator '{}' tried to set an event in non-real-time mode.", caller.sid));
-    if (!caller.in_flight)
-        throw fault("SimulationError",
-                    fmt::format("Simulator '{}' set an event outside its step: this master "
-                                "takes set_event during a step only",
-                                caller.sid));
-    if (time <= caller.in_flight->time())
-        throw fault("ValueError", fmt::format("set_event({}) during the step at {}: an event "
-                                              "must come after the step that sets it",
-                                              time, caller.in_flight->time()));
-    if (time >= options_.until) {
-        log::get("mosaik")->warn("an event that {} set at {} is after the end ({}): ignored",
-                                 caller.sid, time, options_.until);
-        return value();
-    }
-    caller.next_steps.insert(tiered_time::from_world_time(time, caller.depth()));
-    return value();
-}
-
 // `{src_full_id: {dest_full_id: {attr: value}}}` into the destinations' next inputs.
 value world::async_set_data(sim_state& caller, const value& data) {
     if (!data.is_map())

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <exception>
 #include <iterator>
@@ -13,6 +14,8 @@
 #include <fmt/format.h>
 
 #include <sim/codec/value.hpp>
+#include <sim/core/error.hpp>
+#include <sim/core/log.hpp>
 #include <sim/mosaik/world.hpp>
 #include <sim/runtime/runtime.hpp>
 #include <sim/runtime/sleep.hpp>
@@ -46,7 +49,38 @@ struct world::run_state {
     std::deque<answered> answers;
     wait_queue answer_arrived;
 
+    // Real time: when the run began (after setup_done).
+    std::optional<std::chrono::steady_clock::time_point> began;
+
     sim_state& at(std::size_t i) { return *w.sims_[i]; }
+
+    // Real time: how far the wall clock has got, in steps (mosaik's real-time progress). No
+    // simulator's progress goes past it, so an event a simulator sets for now, outside its
+    // steps, still comes before anything that waits on it.
+    std::optional<std::int64_t> wall_progress() const {
+        if (!w.options_.rt_factor || !began) return std::nullopt;
+        const double period = *w.options_.rt_factor * w.options_.time_resolution;
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - *began).count();
+        return static_cast<std::int64_t>(std::ceil(elapsed / period));
+    }
+
+    // Real time, when nothing can step and nothing is in flight but some simulator has not
+    // reached the end: waits for the wall clock's next step, or for an event set meanwhile.
+    bool wait_for_wall_clock() {
+        const auto wall = wall_progress();
+        if (!wall) return false;
+        bool unfinished = false;
+        for (const auto& s : w.sims_)
+            unfinished = unfinished || s->progress < end_of(*s);
+        if (!unfinished || *wall >= until) return false;
+        const double period = *w.options_.rt_factor * w.options_.time_resolution;
+        const auto due =
+            *began + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(*wall + 1) * period));
+        (void)answer_arrived.wait_until(due);
+        return true;
+    }
     tiered_time end_of(const sim_state& s) const {
         return tiered_time::from_world_time(until, s.depth());
     }
@@ -100,6 +134,9 @@ struct world::run_state {
             if (const tiered_time* anc = earliest_step(at(a)))
                 p = std::min(p, delays.earliest(*anc));
         }
+        // Within the wall clock's step, loops go on: only the time is held back.
+        if (const auto wall = wall_progress(); wall && p.time() > *wall)
+            p = tiered_time::from_world_time(*wall, s.depth());
         return p;
     }
 
@@ -501,6 +538,29 @@ struct world::run_state {
 
 namespace sim::mosaik {
 
+// A step of the caller's own at `time`, in real time only (as mosaik). During the caller's
+// step it must come after that step; outside, no earlier than the caller's progress, which the
+// wall clock holds back: nothing that waits on the caller has gone past it.
+value world::set_event(sim_state& caller, std::int64_t time) {
+    if (!options_.rt_factor)
+        throw fault(
+            "SimulationError",
+            fmt::format("Simulator '{}' tried to set an event in non-real-time mode.", caller.sid));
+    if (caller.in_flight ? time <= caller.in_flight->time() : time < caller.progress.time())
+        throw fault(
+            "ValueError",
+            fmt::format("set_event({}) by {}: it is at {} already", time, caller.sid,
+                        caller.in_flight ? caller.in_flight->time() + 1 : caller.progress.time()));
+    if (time >= options_.until) {
+        log::get("mosaik")->warn("an event that {} set at {} is after the end ({}): ignored",
+                                 caller.sid, time, options_.until);
+        return value();
+    }
+    caller.next_steps.insert(tiered_time::from_world_time(time, caller.depth()));
+    if (running_ != nullptr) running_->answer_arrived.notify_all();
+    return value();
+}
+
 execution_graph world::run() {
     if (ran_) throw std::logic_error("a world runs once");
     ran_ = true;
@@ -519,6 +579,8 @@ execution_graph world::run() {
         for (auto& s : sims_)
             s->sim->setup_done();
         const auto began = std::chrono::steady_clock::now();
+        if (options_.rt_factor) r.began = began;
+        running_ = &r;
         double lag_sum = 0;
         for (;;) {
             if (options_.stop != nullptr && options_.stop->load(std::memory_order_acquire)) {
@@ -528,8 +590,8 @@ execution_graph world::run() {
             r.advance_progress();
             sim_state* next = r.pick();
             if (next == nullptr) {
-                if (r.in_flight == 0) break;
-                r.take_answer();
+                if (r.in_flight == 0 && !r.wait_for_wall_clock()) break;
+                if (r.in_flight > 0) r.take_answer();
                 continue;
             }
             if (options_.rt_factor) {
@@ -552,8 +614,10 @@ execution_graph world::run() {
         if (!stuck.empty() && !interrupted_)
             simulation_error(fmt::format("no simulator can step, but these still would: {}",
                                          fmt::join(stuck, ", ")));
+        running_ = nullptr;
         if (options_.record_graph) r.add_self_step_edges();
     } catch (...) {
+        running_ = nullptr;
         stop_all();
         for (auto& s : sims_) {
             if (s->in_flight) s->sim->cancel();

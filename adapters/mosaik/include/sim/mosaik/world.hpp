@@ -203,6 +203,7 @@ class world {
     std::vector<std::pair<std::string, std::string>> entity_edges_;  // full ids, undirected
     mosaik::lateness lateness_;
     bool interrupted_ = false;
+    run_state* running_ = nullptr;  // while `run` runs: set_event wakes it
     bool ran_ = false;
 };
 
