@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include <sim/core/error.hpp>
-#include <sim/core/log.hpp>
 
 #include <fmt/format.h>
 
