@@ -58,6 +58,14 @@ using sim::bench::pinned;
 using sim::bench::raw_remote_pingpong;
 namespace mosaik = sim::mosaik;
 
+// `num` entities named `prefix` and a number.
+std::vector<mosaik::entity> made(int num, const std::string& prefix, const std::string& model) {
+    std::vector<mosaik::entity> out;
+    for (int i = 0; i < num; ++i)
+        out.push_back({prefix + std::to_string(i), model, {}, {}, {}});
+    return out;
+}
+
 // Time-based: one entity whose `val` counts its steps.
 class counter_sim : public mosaik::simulator {
   public:
@@ -69,10 +77,7 @@ class counter_sim : public mosaik::simulator {
     }
     std::vector<mosaik::entity> create(int num, const std::string& model,
                                        const sim::map&) override {
-        std::vector<mosaik::entity> made;
-        for (int i = 0; i < num; ++i)
-            made.push_back({"C" + std::to_string(i), model, {}, {}, {}});
-        return made;
+        return made(num, "C", model);
     }
     std::optional<std::int64_t> step(std::int64_t time, const mosaik::inputs&,
                                      std::int64_t) override {
@@ -98,10 +103,7 @@ class relay_sim : public mosaik::simulator {
     }
     std::vector<mosaik::entity> create(int num, const std::string& model,
                                        const sim::map&) override {
-        std::vector<mosaik::entity> made;
-        for (int i = 0; i < num; ++i)
-            made.push_back({"R" + std::to_string(i), model, {}, {}, {}});
-        return made;
+        return made(num, "R", model);
     }
     std::optional<std::int64_t> step(std::int64_t, const mosaik::inputs& in,
                                      std::int64_t) override {

@@ -39,6 +39,11 @@ value json(const std::string& text) {
     return sim::json_codec().decode(text);
 }
 
+// What `create` answers for one entity.
+value one_entity(const std::string& eid, const std::string& model) {
+    return value(array{value(map{{value("eid"), value(eid)}, {value("type"), value(model)}})});
+}
+
 // The generic test simulator (as tests/mosaik/generic_sim.py): model A with attrs val_in,
 // trigger_in, val_out, never_out; val_out is the step's time.
 class generic_sim : public sim::mosaik::coupled_simulator {
@@ -125,8 +130,7 @@ class loop_sim : public sim::mosaik::coupled_simulator {
             "non-persistent": ["loop_out"]}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(
-            array{value(map{{value("eid"), value("Loop")}, {value("type"), value(model)}})});
+        return one_entity("Loop", model);
     }
     void setup_done() override {}
     value step(std::int64_t time, const value&, std::int64_t) override {
@@ -155,8 +159,7 @@ class echo_sim : public sim::mosaik::coupled_simulator {
             "attrs": ["loop_in", "loop_out"]}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(
-            array{value(map{{value("eid"), value("Echo")}, {value("type"), value(model)}})});
+        return one_entity("Echo", model);
     }
     void setup_done() override {}
     value step(std::int64_t, const value& inputs, std::int64_t) override {
@@ -987,7 +990,7 @@ class fixed_out_sim : public sim::mosaik::coupled_simulator {
             "params": [], "attrs": ["out"]}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(array{value(map{{value("eid"), value("E0")}, {value("type"), value(model)}})});
+        return one_entity("E0", model);
     }
     void setup_done() override {}
     value step(std::int64_t time, const value&, std::int64_t) override {
@@ -1257,7 +1260,7 @@ class mas_sim : public sim::mosaik::coupled_simulator {
             "params": [], "attrs": ["x"]}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+        return one_entity("0", model);
     }
     void setup_done() override {}
     void on_request(request_handler h) override { ask_ = std::move(h); }
@@ -1287,7 +1290,7 @@ class event_setter : public sim::mosaik::coupled_simulator {
             "attrs": []}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+        return one_entity("0", model);
     }
     void setup_done() override {}
     void on_request(request_handler h) override { ask_ = std::move(h); }
@@ -1437,7 +1440,7 @@ class event_source : public sim::mosaik::coupled_simulator {
             "attrs": ["val_out"]}}})");
     }
     value create(std::int64_t, const std::string& model, const map&) override {
-        return value(array{value(map{{value("eid"), value("0")}, {value("type"), value(model)}})});
+        return one_entity("0", model);
     }
     void setup_done() override {
         sim::runtime::current()->spawn([this] {
@@ -1480,6 +1483,57 @@ TEST_CASE("in real time a simulator sets events outside its steps, held by the w
         CHECK(same(inputs_of(r, "B~1"), json(R"({"0": {"val_in": {"A.0": 1}}})")));
         CHECK(same(inputs_of(r, "B~2"), json(R"({"0": {"val_in": {"A.0": 2}}})")));
     });
+}
+
+namespace {
+
+// Makes malformed requests of the master in its step and keeps what each was answered.
+class bad_asker : public mas_sim {
+  public:
+    void on_request(request_handler h) override { ask_ = std::move(h); }
+    value step(std::int64_t time, const value&, std::int64_t) override {
+        const std::vector<std::pair<std::string, array>> requests = {
+            {"get_data", {value(1)}},
+            {"get_data", {json(R"({"A.0": "val_out"})")}},
+            {"get_data", {json(R"({"A.9": ["val_out"]})")}},
+            {"set_data", {json(R"({"B.0": {"A.0": 23}})")}},
+            {"set_event", {value("soon")}},
+            {"get_everything", {}}};
+        for (const auto& [name, args] : requests) {
+            try {
+                ask_(name, args);
+                answers.push_back(name + ": answered");
+            } catch (const std::exception& e) {
+                answers.push_back(name + ": " + e.what());
+            }
+        }
+        return value(time + 1);
+    }
+    std::vector<std::string> answers;
+
+  private:
+    request_handler ask_;
+};
+
+}  // namespace
+
+TEST_CASE("malformed requests from a simulator are answered with a clear failure",
+          "[mosaik][world][async]") {
+    world w({.until = 1});
+    w.start("A", generic());
+    auto asker = std::make_unique<bad_asker>();
+    bad_asker* b = asker.get();
+    w.start("B", std::move(asker));
+    w.connect(w.create("A", 1, "A")[0], w.create("B", 1, "Agent")[0], {}, {.async_requests = true});
+    w.run();
+    REQUIRE(b->answers.size() == 6);
+    CHECK_THAT(b->answers[0], Catch::Contains("get_data takes {full_id: [attribute, ...]}"));
+    CHECK_THAT(b->answers[1], Catch::Contains("get_data takes {full_id: [attribute, ...]}"));
+    CHECK_THAT(b->answers[2], Catch::Contains("simulator A has no entity \"9\""));
+    CHECK_THAT(b->answers[3],
+               Catch::Contains("set_data takes {source: {destination: {attribute: value}}}"));
+    CHECK_THAT(b->answers[4], Catch::Contains("set_event(time) takes an integer time"));
+    CHECK_THAT(b->answers[5], Catch::Contains("get_everything is not a request of mosaik's API"));
 }
 
 TEST_CASE("async requests need an async_requests connection, and set_event real time",

@@ -582,8 +582,20 @@ TEST_CASE("entity sets connect as mosaik's helpers pair them, and their attribut
     r = sim_runner({"run", random, "--out", dir.file("capped"), "--quiet"});
     CHECK(r.status == 0);
 
-    // Mistakes: two sets of two without a pairing, zip of unequal sets, an unknown set or
-    // attribute in a recording, agents in a mosaik world's recording.
+    // Mistakes: random's options on another pairing, max_connects with evenly, two sets of
+    // two without a pairing, zip of unequal sets, an unknown set or attribute in a
+    // recording, agents in a mosaik world's recording.
+    const std::string options = dir.file("options.yaml");
+    std::ofstream(options) << paired_world(", pairing: zip, evenly: false");
+    r = sim_runner({"validate", options});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("mosaik.connections[1].evenly: only pairing: random takes evenly and "
+                     "max_connects") != std::string::npos);
+    std::ofstream(options) << paired_world(", pairing: random, max_connects: 2");
+    r = sim_runner({"validate", options});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("mosaik.connections[1].max_connects: max_connects applies with evenly: "
+                     "false") != std::string::npos);
     const std::string bad = dir.file("bad.yaml");
     std::ofstream(bad) << paired_world("");
     r = sim_runner({"run", bad, "--out", dir.file("o1"), "--quiet"});

@@ -239,11 +239,10 @@ value world::answer(sim_state& caller, const std::string& name, const array& arg
                          : 100.0);
     }
     if (name == "get_related_entities") {
-        const value& asked = first;
-        if (asked.is_string()) return related(asked.as_string());
-        if (asked.is_array()) {
+        if (first.is_string()) return related(first.as_string());
+        if (first.is_array()) {
             map out;
-            for (const auto& id : asked.as_array())
+            for (const auto& id : first.as_array())
                 out.insert_or_assign(id, related(id.as_string()));
             return value(std::move(out));
         }
@@ -261,6 +260,15 @@ value world::answer(sim_state& caller, const std::string& name, const array& arg
                          {value("edges"), value(std::move(edges))}});
     }
     throw fault("NotImplementedError", name + " is not a request of mosaik's API");
+}
+
+// An entity a simulator's request names: an unknown one is the simulator's mistake, told to it.
+std::pair<world::sim_state*, std::string> world::requested_entity(const std::string& full_id) {
+    try {
+        return entity(full_id);
+    } catch (const std::invalid_argument& e) {
+        throw fault("ScenarioError", e.what());
+    }
 }
 
 void world::check_async(const sim_state& source, const sim_state& caller) {
@@ -282,17 +290,11 @@ value world::async_get_data(sim_state& caller, const value& wanted) {
     if (!caller.in_flight) throw fault("AssertionError", "get_data must happen in step");
     if (!wanted.is_map()) throw fault("TypeError", "get_data takes {full_id: [attribute, ...]}");
     map data;
-    std::map<std::size_t, map> missing;  // source -> its get_data request
+    std::map<std::size_t, std::map<std::string, array>> missing;  // source -> eid -> attrs
     for (const auto& [id, attrs] : wanted.as_map()) {
         if (!id.is_string() || !attrs.is_array())
             throw fault("TypeError", "get_data takes {full_id: [attribute, ...]}");
-        std::pair<sim_state*, std::string> found;
-        try {
-            found = entity(id.as_string());
-        } catch (const std::invalid_argument& e) {
-            throw fault("ScenarioError", e.what());
-        }
-        auto& [source, eid] = found;
+        auto [source, eid] = requested_entity(id.as_string());
         check_async(*source, caller);
         const value* slice = nullptr;
         if (caller.last_step) {
@@ -304,24 +306,23 @@ value world::async_get_data(sim_state& caller, const value& wanted) {
             const value* v = slice != nullptr ? lookup_of(*slice, eid, a.as_string()) : nullptr;
             if (v != nullptr) {
                 values.insert_or_assign(a, *v);
-                continue;
+            } else {
+                missing[source->index][eid].push_back(a);
             }
-            map& request = missing[source->index];
-            value* list = request.find(value(eid));
-            if (list == nullptr) {
-                request.insert_or_assign(value(eid), value(array{}));
-                list = request.find(value(eid));
-            }
-            list->as_array().push_back(a);
         }
         data.insert_or_assign(id, value(std::move(values)));
     }
-    for (auto& [index, request] : missing) {
+    for (auto& [index, wanted_of] : missing) {
         sim_state& source = *sims_[index];
+        map request;
+        for (auto& [eid, attrs] : wanted_of)
+            request.insert_or_assign(value(eid), value(std::move(attrs)));
         const value got = source.sim->get_data(value(std::move(request)));
-        if (!got.is_map()) continue;
+        if (!got.is_map())
+            throw fault("SimulationError",
+                        "simulator " + source.sid + ": get_data answered no mapping");
         for (const auto& [eid, values] : got.as_map()) {
-            if (!values.is_map()) continue;
+            if (!eid.is_string() || !values.is_map()) continue;  // "time", as in a step's outputs
             const value key(source.full_id(eid.as_string()));
             value* entry = data.find(key);
             if (entry == nullptr) {
@@ -343,13 +344,7 @@ value world::async_set_data(sim_state& caller, const value& data) {
         if (!src.is_string() || !dests.is_map())
             throw fault("TypeError", "set_data takes {source: {destination: {attribute: value}}}");
         for (const auto& [dest, attrs] : dests.as_map()) {
-            std::pair<sim_state*, std::string> found;
-            try {
-                found = entity(dest.as_string());
-            } catch (const std::invalid_argument& e) {
-                throw fault("ScenarioError", e.what());
-            }
-            auto& [target, eid] = found;
+            auto [target, eid] = requested_entity(dest.as_string());
             check_async(*target, caller);
             if (!attrs.is_map())
                 throw fault("TypeError",
@@ -382,6 +377,13 @@ value world::related(const std::string& full_id) const {
     return value(std::move(out));
 }
 
+void world::require_output(const sim_state& s, const std::string& eid, const std::string& attr) {
+    const std::string& model = s.entity_model.at(eid);
+    if (!s.models.at(model).outputs().contains(attr))
+        throw std::invalid_argument(
+            fmt::format("{} (model {}) has no output \"{}\"", s.full_id(eid), model, attr));
+}
+
 void world::observe(const std::vector<std::string>& full_ids, const std::vector<std::string>& attrs,
                     observer sink) {
     if (full_ids.empty() || attrs.empty())
@@ -396,12 +398,8 @@ void world::observe(const std::vector<std::string>& full_ids, const std::vector<
                 full_ids.front(), id));
         }
         owner = s;
-        const std::string& model = s->entity_model.at(eid);
-        const attribute_classes& classes = s->models.at(model);
         for (const auto& a : attrs) {
-            if (!classes.outputs().contains(a))
-                throw std::invalid_argument(
-                    fmt::format("{} (model {}) has no output \"{}\"", id, model, a));
+            require_output(*s, eid, a);
             s->output_request[eid].insert(a);
         }
         o.eids.push_back(eid);
@@ -414,12 +412,9 @@ value world::get_data(const std::vector<std::string>& full_ids,
     std::map<std::size_t, map> requests;  // simulator -> its get_data request
     for (const auto& id : full_ids) {
         auto [s, eid] = entity(id);
-        const std::string& model = s->entity_model.at(eid);
         array wanted;
         for (const auto& a : attrs) {
-            if (!s->models.at(model).outputs().contains(a))
-                throw std::invalid_argument(
-                    fmt::format("{} (model {}) has no output \"{}\"", id, model, a));
+            require_output(*s, eid, a);
             wanted.push_back(value(a));
         }
         requests[s->index].insert_or_assign(value(eid), value(std::move(wanted)));

@@ -271,7 +271,6 @@ struct world::run_state {
     // A step that nothing could overlap (no other in flight or ready) runs here too: the
     // master would only wait for it, and a fiber of its own costs two more switches.
     void launch(sim_state& s) {
-        const bool alone = in_flight == 0 && !another_ready(s);
         const tiered_time t = *s.next_steps.begin();
         s.next_steps.erase(s.next_steps.begin());
         for (std::size_t i = 1; i < t.depth(); ++i) {
@@ -288,17 +287,15 @@ struct world::run_state {
             s.in_flight_node = graph.nodes.size();
             record(s, t, inputs, max_advance);
         }
-        if (s.sim->suspends() && runtime::current() != nullptr && !alone) {
+        // (Progress is what advance_progress left: taking `s`'s step out of its queue above
+        // changes no simulator's readiness before it is recomputed.)
+        if (s.sim->suspends() && runtime::current() != nullptr &&
+            (in_flight > 0 || another_ready(s))) {
             ++in_flight;
             spawn([this, &s, t, inputs = std::move(inputs), max_advance] {
                 answered a{s.index, {}, {}, {}};
                 try {
-                    if (s.output_request.empty()) {
-                        a.next = s.sim->step(t.time(), inputs, max_advance);
-                    } else {
-                        std::tie(a.next, a.data) = s.sim->step_and_get_data(
-                            t.time(), inputs, max_advance, s.get_data_request);
-                    }
+                    std::tie(a.next, a.data) = step_of(s, t, inputs, max_advance);
                 } catch (...) {
                     a.error = std::current_exception();
                 }
@@ -307,31 +304,25 @@ struct world::run_state {
             });
             return;
         }
-        if (s.output_request.empty())
-            return finish(s, call_step(s, t, inputs, max_advance), value());
-        value data;
-        const value next = call(t, [&] {
-            auto [n, d] =
-                s.sim->step_and_get_data(t.time(), inputs, max_advance, s.get_data_request);
-            data = std::move(d);
-            return n;
-        });
+        const auto [next, data] = call(t, [&] { return step_of(s, t, inputs, max_advance); });
         finish(s, next, data);
+    }
+
+    // The step's answer and, when the master needs the simulator's outputs, get_data's.
+    static std::pair<value, value> step_of(sim_state& s, const tiered_time& t, const value& inputs,
+                                           std::int64_t max_advance) {
+        if (s.output_request.empty()) return {s.sim->step(t.time(), inputs, max_advance), value()};
+        return s.sim->step_and_get_data(t.time(), inputs, max_advance, s.get_data_request);
     }
 
     // A failure names the step it happened in (the simulator names itself and the call).
     template <class F>
-    static value call(const tiered_time& t, F&& f) {
+    static auto call(const tiered_time& t, F&& f) -> decltype(f()) {
         try {
             return f();
         } catch (const std::exception& e) {
             simulation_error(fmt::format("{} (the step at {})", e.what(), t.to_string()));
         }
-    }
-
-    static value call_step(sim_state& s, const tiered_time& t, const value& inputs,
-                           std::int64_t max_advance) {
-        return call(t, [&] { return s.sim->step(t.time(), inputs, max_advance); });
     }
 
     // Waits for the next answer of a step in flight and takes it in.

@@ -11,6 +11,7 @@
 #include <sim/agent/rng.hpp>
 #include <sim/codec/json_codec.hpp>
 #include <sim/core/log.hpp>
+#include <sim/mosaik/attribute_classes.hpp>
 #include <sim/mosaik/container_simulator.hpp>
 #include <sim/mosaik/local_simulator.hpp>
 #include <sim/mosaik/plugin.hpp>
@@ -85,15 +86,6 @@ std::string python_command(const std::string& module_class) {
            module_class + " %(addr)s";
 }
 
-std::vector<std::string> strings_of(const map& m, const char* key) {
-    std::vector<std::string> out;
-    if (const value* v = m.find(value(key)); v != nullptr && v->is_array()) {
-        for (const auto& x : v->as_array())
-            out.push_back(x.as_string());
-    }
-    return out;
-}
-
 // A container: simulator: a libsim container of agents of `types`, in the master's process,
 // whose models the scenario describes as a mosaik meta would.
 std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_config& c,
@@ -105,15 +97,22 @@ std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_con
             wrong(c.where, std::invalid_argument(
                                fmt::format("container: no agent type \"{}\" (there are: {})",
                                            name.as_string(), fmt::join(types.types(), ", "))));
-        const map& m = spec.as_map();
-        mosaik::model out;
-        if (const value* p = m.find(value("public"))) out.is_public = p->as_bool();
-        if (const value* a = m.find(value("any_inputs"))) out.any_inputs = a->as_bool();
-        out.params = strings_of(m, "params");
-        out.attrs = strings_of(m, "attrs");
-        out.trigger = strings_of(m, "trigger");
-        out.non_persistent = strings_of(m, "non-persistent");
-        models.emplace(name.as_string(), std::move(out));
+        // Read as a simulator's meta is, with the same checks.
+        mosaik::model_description d;
+        try {
+            d = mosaik::model_description::from_value(spec);
+        } catch (const std::invalid_argument& e) {
+            wrong(c.where,
+                  std::invalid_argument("container: model " + name.as_string() + ": " + e.what()));
+        }
+        models.emplace(
+            name.as_string(),
+            mosaik::model{.is_public = d.is_public,
+                          .params = d.params,
+                          .attrs = d.attrs.value_or(std::vector<std::string>{}),
+                          .any_inputs = d.any_inputs,
+                          .trigger = d.trigger.value_or(std::vector<std::string>{}),
+                          .non_persistent = d.non_persistent.value_or(std::vector<std::string>{})});
     }
     container_options options;
     if (const value* codec = c.container.as_map().find(value("codec")))

@@ -946,11 +946,16 @@ class scenario_reader {
                                 "\" is neither an entity set nor a full entity id of a simulator "
                                 "here (SID.EID)");
             }
-            if (out.pairing != "random" && (n["evenly"] || n["max_connects"]))
+            if (out.pairing != "random" && (n["evenly"] || n["max_connects"])) {
                 problem(n["evenly"] ? n["evenly"] : n["max_connects"],
                         fmt::format("mosaik.connections[{}].{}", i,
                                     n["evenly"] ? "evenly" : "max_connects"),
                         "only pairing: random takes evenly and max_connects");
+            } else if (out.evenly && n["max_connects"]) {
+                problem(n["max_connects"], fmt::format("mosaik.connections[{}].max_connects", i),
+                        "max_connects applies with evenly: false (as in mosaik's "
+                        "connect_randomly)");
+            }
             w.connections.push_back(std::move(out));
         }
     }

@@ -194,7 +194,9 @@ class world {
     value async_get_data(sim_state& caller, const value& wanted);
     value async_set_data(sim_state& caller, const value& data);
     value set_event(sim_state& caller, std::int64_t time);
+    std::pair<sim_state*, std::string> requested_entity(const std::string& full_id);
     static void check_async(const sim_state& source, const sim_state& caller);
+    static void require_output(const sim_state& s, const std::string& eid, const std::string& attr);
     value related(const std::string& full_id) const;
     std::pair<sim_state*, std::string> entity(const std::string& full_id);
 
