@@ -719,6 +719,170 @@ TEST_CASE("container: simulators are libsim containers of agents in the master's
           std::string::npos);
 }
 
+namespace {
+
+// smart-grid.yaml's agents in two containers (the aggregator and half the households in
+// market, the other half in homes), each container a simulator of a mosaik world whose meter
+// (ExampleSim) sums the households' grid_kw. `extra` goes into the mosaik: section's start.
+std::string market_world(const std::string& extra = "") {
+    return "name: market\n"
+           "seed: 42\n"
+           "containers:\n"
+           "  - {name: market}\n"
+           "  - {name: homes}\n"
+           "agents:\n"
+           "  - {type: aggregator, container: market, params: {slope: 0.0003}}\n"
+           "  - {type: household, count: 20, container: [market, homes],\n"
+           "     params: {pv_kw: {uniform: [2.0, 8.0]}, base_load_kw: {uniform: [0.3, 1.2]},\n"
+           "              noise_seed: {randint: [0, 1000000000]}},\n"
+           "     knows: {star: aggregator}}\n"
+           "mosaik:\n" +
+           extra +
+           "  time_resolution: 900\n"
+           "  until: 96\n"
+           "  sim_config:\n"
+           "    Market: {container: {name: market, models: {aggregator: {attrs: [balance_kw, "
+           "bids]}, household: {attrs: [grid_kw, revenue]}}}}\n"
+           "    Homes: {container: {name: homes, models: {household: {attrs: [grid_kw, "
+           "revenue]}}}}\n"
+           "    Meter: {plugin: " SIM_EXAMPLE_SIMS_PLUGIN
+           ", simulator: ExampleSim}\n"
+           "  simulators:\n"
+           "    - {sid: Market-0, sim: Market, params: {start_date: \"2026-06-01T00:00:00Z\"}}\n"
+           "    - {sid: Homes-0, sim: Homes, params: {start_date: \"2026-06-01T00:00:00Z\"}}\n"
+           "    - {sid: M, sim: Meter}\n"
+           "  entities:\n"
+           "    - {name: agg, sim: Market-0, model: aggregator}\n"
+           "    - {name: near, sim: Market-0, model: household, count: 10}\n"
+           "    - {name: far, sim: Homes-0, model: household, count: 10}\n"
+           "    - {name: meter, sim: M, model: ExampleModel, params: {init_val: 0}}\n"
+           "  connections:\n"
+           "    - {from: near, to: meter, attrs: [[grid_kw, delta]]}\n"
+           "    - {from: far, to: meter, attrs: [[grid_kw, delta]]}\n"
+           "record:\n"
+           "  - {entities: agg, observe: [balance_kw, bids], to: agg.csv}\n"
+           "  - {entities: meter, observe: [delta], to: meter.csv}\n"
+           "  - {entities: far, observe: [revenue], reduce: sum, to: far.csv}\n";
+}
+
+// The last field of each row after the header.
+std::vector<double> last_column(const std::string& csv) {
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> out;
+    while (std::getline(in, line))
+        out.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a mosaik world's containers hold the agents of agents:, as a run of their own would",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("market.yaml");
+    std::ofstream(file) << market_world();
+    auto r = sim_runner({"run", file, "--out", dir.file("out"), "--quiet"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const fs::path out = dir.file("out");
+
+    // The same agents with the same seeded params, on the plain runner's clock: their grid_kw
+    // summed at each step is what the meter received from all twenty entities then.
+    std::string plain = market_world();
+    plain = plain.substr(0, plain.find("mosaik:\n"));
+    plain +=
+        "clock: {mode: virtual, start: \"2026-06-01T00:00:00Z\", until: 85500, step: 900}\n"
+        "record: [{agents: household, observe: [grid_kw], reduce: sum, to: h.csv}]\n";
+    const std::string plain_file = dir.file("plain.yaml");
+    std::ofstream(plain_file) << plain;
+    r = sim_runner({"run", plain_file, "--out", dir.file("plain"), "--quiet"});
+    REQUIRE(r.status == 0);
+    const auto expected = last_column(slurp(fs::path(dir.file("plain")) / "h.csv"));
+    const auto metered = last_column(slurp(out / "meter.csv"));
+    REQUIRE(metered.size() == 96);
+    REQUIRE(expected.size() == metered.size());
+    for (std::size_t i = 0; i < metered.size(); ++i)
+        CHECK(metered[i] == Approx(expected[i]).margin(1e-9));
+    CHECK(std::any_of(metered.begin(), metered.end(), [](double kw) { return kw != 0; }));
+
+    // Households of its own container bid to the aggregator during its step (ten bids a
+    // step), those of homes across containers, and are paid (revenue).
+    const std::string agg = slurp(out / "agg.csv");
+    CHECK(agg.find("time,entity,balance_kw,bids\n0,Market-0.0,0.0,0\n") == 0);
+    CHECK(agg.find("\n900,Market-0.0,") != std::string::npos);
+    const auto bids = last_column(agg);
+    CHECK(std::count(bids.begin() + 1, bids.end(), 10.0) == 95);
+    CHECK(last_column(slurp(out / "far.csv")).back() != 0);
+    const std::string summary = slurp(out / "summary.json");
+    CHECK(summary.find("\"agents\": 21,") != std::string::npos);
+    CHECK(summary.find("\"messages\": 1900,") != std::string::npos);
+
+    // The same file and seed: the same bytes.
+    r = sim_runner({"run", file, "--out", dir.file("again"), "--quiet"});
+    REQUIRE(r.status == 0);
+    for (const char* f : {"agg.csv", "meter.csv", "far.csv"})
+        CHECK(slurp(fs::path(dir.file("again")) / f) == slurp(out / f));
+}
+
+TEST_CASE("a mosaik world's containers: mistakes name file, line and key",
+          "[tools][sim-runner][cosim]") {
+    sim_test::temp_dir dir;
+    const std::string file = dir.file("bad.yaml");
+    auto check = [&](std::string world, const std::string& from, const std::string& to,
+                     const std::string& message) {
+        if (!from.empty()) {
+            REQUIRE(world.find(from) != std::string::npos);
+            world.replace(world.find(from), from.size(), to);
+        }
+        std::ofstream(file) << world;
+        auto r = sim_runner({"validate", file});
+        INFO(r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find(file + ":" + message) != std::string::npos);
+    };
+    const std::string w = market_world();
+    check(w, "{name: homes, models", "{name: home, models",
+          "17:31: mosaik.sim_config.Homes.container.name: no container \"home\" (containers: "
+          "homes, market)");
+    check(w, "{name: homes, models", "{name: market, models",
+          "17:31: mosaik.sim_config.Homes.container.name: container market is already simulator "
+          "Market");
+    check(w, "{name: homes, models: {household", "{name: homes, models: {aggregator",
+          "17:47: mosaik.sim_config.Homes.container.models.aggregator: no agent group "
+          "\"aggregator\" in container homes");
+    check(w, "{name: homes, models", "{name: homes, codec: json, models",
+          "17:45: mosaik.sim_config.Homes.container.codec: the container's codec is set in "
+          "containers: (json)");
+    check(w, "  - {name: homes}\n", "  - {name: homes, process: true}\n",
+          "5:28: containers[1].process: a mosaik world's containers run in sim-runner's process");
+    check(w, "  - {name: homes}\n", "  - {name: homes}\n  - {name: idle}\n",
+          "6:5: containers[2]: container idle is in no simulator: add one to mosaik.sim_config");
+    check(w, "    - {sid: M, sim: Meter}\n",
+          "    - {sid: M, sim: Meter}\n    - {sid: Homes-1, sim: Homes}\n",
+          "17:12: mosaik.sim_config.Homes: container homes is one simulator: start it exactly "
+          "once in mosaik.simulators (started 2 times)");
+    check(w, "model: household, count: 10}", "model: household, count: 11}",
+          "25:60: mosaik.entities[1].count: container market holds 10 agents of household, and "
+          "11 are asked for");
+    check(w, "model: household, count: 10}", "model: household, count: 10, params: {step: 1}}",
+          "25:72: mosaik.entities[1].params: the agents of container market are made with the "
+          "params of agents: (drop these)");
+    check(market_world("  clock: {mode: virtual}\n"), "", "", "13:3: mosaik.clock: unknown key");
+    std::string clocked = market_world();
+    clocked.insert(clocked.find("mosaik:\n"), "clock: {mode: virtual, until: 1d}\n");
+    check(clocked, "", "",
+          "12:8: clock: a mosaik world runs on mosaik.until and mosaik.time_resolution");
+    std::string grouped = market_world();
+    grouped += "  - {agents: household, observe: [grid_kw], to: h.csv}\n";
+    check(grouped, "", "", "35:14: record[3].agents: a mosaik world records entities");
+    std::string homeless = market_world();
+    homeless.erase(homeless.find("containers:\n"),
+                   homeless.find("agents:\n") - homeless.find("containers:\n"));
+    check(homeless, "", "", "4:3: agents: agents need containers: to live in");
+}
+
 TEST_CASE("python: simulators run through mosaik-api-v3's start_simulation in a process",
           "[tools][sim-runner][cosim]") {
     // tests/mosaik holds a stand-in for the package mosaik-api-v3 and a simulator written

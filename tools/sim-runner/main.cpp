@@ -219,7 +219,11 @@ int validate_command(const command_line& cl, const sim::scenario& s,
     if (s.mosaik) {
         std::cout << cl.file << ": valid (a mosaik world of " << s.mosaik->simulators.size()
                   << " simulators, " << s.mosaik->entity_sets.size() << " entity sets, "
-                  << s.mosaik->connections.size() << " connections)\n";
+                  << s.mosaik->connections.size() << " connections";
+        if (!s.containers.empty())
+            std::cout << "; " << s.containers.size() << " containers, " << s.agents.size()
+                      << " agent groups";
+        std::cout << ")\n";
         return 0;
     }
     std::cout << cl.file << ": valid (" << s.containers.size() << " containers, " << s.agents.size()

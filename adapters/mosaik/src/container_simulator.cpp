@@ -1,6 +1,7 @@
 #include <sim/mosaik/container_simulator.hpp>
 
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -10,8 +11,11 @@ namespace sim::mosaik {
 
 container_simulator::container_simulator(const agent_registry& types,
                                          std::map<std::string, model> models,
-                                         container_options options)
-    : types_(&types), models_(std::move(models)), options_(std::move(options)) {}
+                                         container_options options, std::string address)
+    : types_(&types),
+      models_(std::move(models)),
+      options_(std::move(options)),
+      address_(std::move(address)) {}
 
 container_simulator::~container_simulator() = default;
 
@@ -30,7 +34,8 @@ void container_simulator::init(const std::string& sid, double time_resolution, c
     clock.init_time = 0;
     options_.clock = clock;
     if (options_.name.empty()) options_.name = sid;
-    container_ = std::make_unique<sim::container>("local://mosaik-" + sid, options_);
+    if (address_.empty()) address_ = "local://mosaik-" + sid;
+    container_ = std::make_unique<sim::container>(address_, options_);
 }
 
 sim::container& container_simulator::container() {
@@ -38,9 +43,34 @@ sim::container& container_simulator::container() {
     return *container_;
 }
 
+void container_simulator::adopt(const std::string& model, std::vector<std::string> ids) {
+    adopted_[model] = {std::move(ids), 0};
+}
+
 std::vector<entity> container_simulator::create(int num, const std::string& model,
                                                 const map& params) {
     std::vector<entity> made;
+    if (auto it = adopted_.find(model); it != adopted_.end()) {
+        adopted& a = it->second;
+        if (!params.empty())
+            throw failure("TypeError",
+                          fmt::format("create: {} takes no params (its agents are made with the "
+                                      "agents: section's)",
+                                      model));
+        if (num < 0 || a.ids.size() - a.handed_out < static_cast<std::size_t>(num))
+            throw failure("ValueError",
+                          fmt::format("create: {} of {} asked for, {} left (of {})", num, model,
+                                      a.ids.size() - a.handed_out, a.ids.size()));
+        for (int i = 0; i < num; ++i) {
+            const std::string& id = a.ids[a.handed_out++];
+            made.push_back({id,
+                            model,
+                            {},
+                            {},
+                            value(map{{value("address"), value(container().base_url() + id)}})});
+        }
+        return made;
+    }
     for (int i = 0; i < num; ++i) {
         agent* a = nullptr;
         try {
@@ -58,6 +88,8 @@ std::vector<entity> container_simulator::create(int num, const std::string& mode
 std::optional<std::int64_t> container_simulator::step(std::int64_t time, const mosaik::inputs& in,
                                                       std::int64_t) {
     sim::container& c = container();
+    // Held starts go on now, when every container has its agents (a no-op unless held).
+    if (!std::exchange(stepped_, true)) c.release_starts();
     // Inputs first, in a fixed order (eid, attribute), each a call with its sources' values.
     for (const auto& [eid, attrs] : in) {
         auto it = proxies_.find(eid);
@@ -101,7 +133,12 @@ value container_simulator::get_data(const mosaik::outputs& wanted) {
     return value(std::move(data));
 }
 
+std::uint64_t container_simulator::calls_served() const noexcept {
+    return container_ ? container_->calls_served() : calls_served_;
+}
+
 void container_simulator::finalize() {
+    calls_served_ = calls_served();
     proxies_.clear();
     container_.reset();
 }

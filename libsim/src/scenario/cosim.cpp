@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/plan.hpp"
 #include "scenario/recording.hpp"
 #include "scenario/summary.hpp"
 
@@ -86,18 +87,22 @@ std::string python_command(const std::string& module_class) {
            module_class + " %(addr)s";
 }
 
-// A container: simulator: a libsim container of agents of `types`, in the master's process,
-// whose models the scenario describes as a mosaik meta would.
-std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_config& c,
-                                                   const std::string& sid,
-                                                   const agent_registry& types) {
+// The containers of `containers:` in a world, by name, once their simulators are started.
+using world_containers = std::map<std::string, mosaik::container_simulator*>;
+
+// A container: simulator's models, read as a simulator's meta is, with the same checks: agent
+// types, or for a named container its agent groups (whose params come from agents:).
+std::map<std::string, mosaik::model> models_of(const mosaik_section::sim_config& c,
+                                               const scenario& s, const agent_registry& types,
+                                               bool named) {
     std::map<std::string, mosaik::model> models;
     for (const auto& [name, spec] : c.container["models"].as_map()) {
-        if (!types.contains(name.as_string()))
+        const std::string type =
+            named ? s.group(name.as_string())->type : name.as_string();  // checked by the loader
+        if (!types.contains(type))
             wrong(c.where, std::invalid_argument(
-                               fmt::format("container: no agent type \"{}\" (there are: {})",
-                                           name.as_string(), fmt::join(types.types(), ", "))));
-        // Read as a simulator's meta is, with the same checks.
+                               fmt::format("container: no agent type \"{}\" (there are: {})", type,
+                                           fmt::join(types.types(), ", "))));
         mosaik::model_description d;
         try {
             d = mosaik::model_description::from_value(spec);
@@ -105,6 +110,9 @@ std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_con
             wrong(c.where,
                   std::invalid_argument("container: model " + name.as_string() + ": " + e.what()));
         }
+        if (named && !d.params.empty())
+            wrong(c.where, std::invalid_argument("container: model " + name.as_string() +
+                                                 ": its agents' params are in agents:"));
         models.emplace(
             name.as_string(),
             mosaik::model{.is_public = d.is_public,
@@ -114,22 +122,84 @@ std::unique_ptr<mosaik::coupled_simulator> contain(const mosaik_section::sim_con
                           .trigger = d.trigger.value_or(std::vector<std::string>{}),
                           .non_persistent = d.non_persistent.value_or(std::vector<std::string>{})});
     }
+    return models;
+}
+
+// A container: simulator: a libsim container of agents of `types`, in the master's process:
+// one of `containers:` (by `name`, with its agents from agents:), or one of its own whose
+// agents mosaik's create makes.
+std::unique_ptr<mosaik::coupled_simulator> contain(const scenario& s,
+                                                   const mosaik_section::sim_config& c,
+                                                   const std::string& sid,
+                                                   const agent_registry& types, std::uint64_t seed,
+                                                   world_containers& made) {
+    const value* name = c.container.as_map().find(value("name"));
     container_options options;
-    if (const value* codec = c.container.as_map().find(value("codec")))
+    std::string address;
+    if (name != nullptr) {
+        const scenario_container& spec = *s.container(name->as_string());
+        options.name = spec.name;
+        options.seed = seed;
+        options.channel.codec = spec.codec;
+        if (!spec.tls_ca.empty())
+            options.channel.transport.tls = tls_options{spec.tls_ca, spec.tls_cert, spec.tls_key};
+        address = spec.address != "auto" ? spec.address : local_name(s, spec);
+    } else if (const value* codec = c.container.as_map().find(value("codec"))) {
         options.channel.codec = codec->as_string();
-    return std::make_unique<mosaik::local_simulator>(
-        sid, std::make_unique<mosaik::container_simulator>(types, std::move(models), options));
+    }
+    auto sim = std::make_unique<mosaik::container_simulator>(
+        types, models_of(c, s, types, name != nullptr), options, address);
+    if (name != nullptr) made[name->as_string()] = sim.get();
+    return std::make_unique<mosaik::local_simulator>(sid, std::move(sim));
+}
+
+// The agents of agents:, made in their containers as a run of the scenario alone would make
+// them (placement, ids, seeded params, peers), all before any starts; each named container's
+// models then hand them to mosaik's create in id order.
+std::size_t populate(const scenario& s, const agent_registry& types, std::uint64_t seed,
+                     const world_containers& made) {
+    std::vector<mosaik::container_simulator*> sims;
+    std::vector<std::string> urls;
+    for (const auto& spec : s.containers) {
+        sims.push_back(made.at(spec.name));
+        urls.push_back(sims.back()->container().base_url());
+        sims.back()->container().hold_starts();
+    }
+    const placement plan = plan_placement(s, urls, std::vector<std::size_t>(sims.size(), 0));
+    auto requests = spawn_requests(s, plan, seed, sims.size());
+    for (std::size_t i = 0; i < sims.size(); ++i) {
+        for (auto& r : requests[i]) {
+            try {
+                agent& a = types.spawn(sims[i]->container(), r.type, {}, std::move(r.kwargs));
+                if (a.id() != r.id) throw std::logic_error("agent ids out of plan");
+            } catch (const sim::error& e) {
+                throw scenario_error({r.group->where.to_string() +
+                                      ": cannot make an agent of type \"" + r.type +
+                                      "\": " + e.what()});
+            }
+        }
+    }
+    for (std::size_t g = 0; g < s.agents.size(); ++g) {
+        std::vector<std::vector<std::string>> ids(sims.size());
+        for (const auto& a : plan.groups[g])
+            ids[a.container].push_back(a.id);
+        for (std::size_t i = 0; i < sims.size(); ++i) {
+            if (!ids[i].empty()) sims[i]->adopt(s.agents[g].name, std::move(ids[i]));
+        }
+    }
+    return plan.agents;
 }
 
 std::unique_ptr<mosaik::coupled_simulator> reach(const scenario& s,
                                                  const mosaik_section::simulator& sim,
-                                                 const agent_registry& types, plugin_set& plugins) {
+                                                 const agent_registry& types, std::uint64_t seed,
+                                                 plugin_set& plugins, world_containers& made) {
     const auto& configs = s.mosaik->configs;
     const auto c = std::find_if(configs.begin(), configs.end(),
                                 [&](const auto& x) { return x.name == sim.sim; });
     const std::filesystem::path here = std::filesystem::path(s.file).parent_path();
     if (!c->plugin.empty()) return load(here, *c, sim.sid, plugins);
-    if (!c->container.is_nil()) return contain(*c, sim.sid, types);
+    if (!c->container.is_nil()) return contain(s, *c, sim.sid, types, seed, made);
     mosaik::launch_options o;
     const auto ms = [](double seconds) {
         return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
@@ -215,18 +285,22 @@ std::vector<std::pair<std::string, std::string>> pairs_of(const mosaik_section::
     return out;
 }
 
+// Starts the world's simulators, makes the agents of agents:, creates the entities, connects
+// them and calls the extra methods; returns the entity sets and counts the agents.
 entity_sets build(mosaik::world& w, const scenario& s, const agent_registry& types,
-                  std::uint64_t seed, plugin_set& plugins) {
+                  std::uint64_t seed, plugin_set& plugins, run_summary& summary,
+                  world_containers& containers) {
     entity_sets sets;
     const mosaik_section& m = *s.mosaik;
     for (const auto& sim : m.simulators) {
-        auto coupled = reach(s, sim, types, plugins);
+        auto coupled = reach(s, sim, types, seed, plugins, containers);
         try {
             w.start(sim.sid, std::move(coupled), sim.params, group_path(m, sim.group));
         } catch (const std::invalid_argument& e) {
             wrong(sim.where, e);
         }
     }
+    if (!s.containers.empty()) summary.agents = populate(s, types, seed, containers);
     for (const auto& set : m.entity_sets) {
         try {
             auto ids = w.create(set.sim, set.count, set.model, set.params);
@@ -340,13 +414,16 @@ run_summary run_cosim(const scenario& s, const agent_registry& types, const run_
                                                       std::chrono::steady_clock::now() - started)
                                                       .count()});
                          }});
-        const entity_sets sets = build(w, s, types, summary.seed, plugins);
+        world_containers containers;
+        const entity_sets sets = build(w, s, types, summary.seed, plugins, summary, containers);
         const auto recordings = observe(w, s, sets, options.out_dir);
         try {
             graph = w.run();
         } catch (const std::invalid_argument& e) {
             wrong(m.where, e);
         }
+        for (const auto& [name, c] : containers)
+            summary.messages += c->calls_served();
         summary.interrupted = w.interrupted();
         summary.simulator_steps = w.steps_by_simulator();
         for (const auto& [sid, n] : summary.simulator_steps)

@@ -1,11 +1,21 @@
 #include "scenario/plan.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace sim::detail {
+
+std::string local_name(const scenario& s, const scenario_container& c) {
+    static std::atomic<int> runs{0};
+    return fmt::format("local://{}-{}-{}-{}", s.name, c.name, ::getpid(), runs++);
+}
 
 std::size_t container_index(const scenario& s, const std::string& name) {
     for (std::size_t i = 0; i < s.containers.size(); ++i) {

@@ -35,6 +35,9 @@ struct placement {
 std::size_t container_index(const scenario& s, const std::string& name);
 std::size_t group_index(const scenario& s, const std::string& name);
 
+/// An in-process address for a container of `s` that no other run in this process uses.
+std::string local_name(const scenario& s, const scenario_container& c);
+
 /// Places each group's agents over its containers in contiguous blocks (the first blocks one
 /// larger when the count does not divide); ids count up per container from its `first_ids`,
 /// addresses are its `base_urls` plus the id.

@@ -1,9 +1,6 @@
 #include <sim/scenario/runner.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -55,11 +52,6 @@ void check_runnable(const scenario& s, const agent_registry& types, const run_op
                            "(run_options::container_command; sim-runner gives itself)");
     }
     if (!problems.empty()) throw scenario_error(std::move(problems));
-}
-
-std::string local_name(const scenario& s, const scenario_container& c) {
-    static std::atomic<int> runs{0};
-    return fmt::format("local://{}-{}-{}-{}", s.name, c.name, ::getpid(), runs++);
 }
 
 std::optional<tls_options> tls_of(const scenario_container& spec) {
@@ -146,7 +138,8 @@ class scenario_run {
             // Threads talk in process unless processes take part: those need sockets.
             std::string address = spec.address;
             if (address == "auto")
-                address = spec.process || any_process ? "tcp://127.0.0.1:0" : local_name(s_, spec);
+                address = spec.process || any_process ? "tcp://127.0.0.1:0"
+                                                      : detail::local_name(s_, spec);
             try {
                 if (spec.process) {
                     hosts_.push_back(detail::make_process_host(

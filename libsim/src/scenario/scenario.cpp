@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -514,12 +515,16 @@ class scenario_reader {
         read_header();
         if (root_["mosaik"]) {
             read_mosaik(root_["mosaik"]);
-            for (const char* key : {"containers", "agents"}) {
-                if (root_[key]) {
-                    problem(root_[key], key,
-                            "a scenario with a mosaik: section has no containers or agents yet "
-                            "(run those as a scenario of their own)");
-                }
+            if (root_["clock"]) {
+                problem(root_["clock"], "clock",
+                        "a mosaik world runs on mosaik.until and mosaik.time_resolution (give a "
+                        "container simulator the date at time 0 as its start_date param)");
+            }
+            if (root_["agents"] && !root_["containers"]) {
+                problem(root_["agents"], "agents",
+                        "agents need containers: to live in (each a container: simulator of "
+                        "mosaik.sim_config)");
+                throw scenario_error(std::move(problems_));
             }
         } else {
             bool complete = true;
@@ -532,12 +537,13 @@ class scenario_reader {
             }
             if (!complete) throw scenario_error(std::move(problems_));
         }
-        if (root_["clock"]) read_clock(root_["clock"]);
+        if (root_["clock"] && !s_.mosaik) read_clock(root_["clock"]);
         if (root_["containers"]) read_containers(root_["containers"]);
         if (root_["agents"]) {
             read_agents(root_["agents"]);
             check_agent_references(root_["agents"]);
         }
+        if (s_.mosaik && root_["containers"]) check_world_containers();
         if (root_["record"]) read_records(root_["record"]);
         if (!problems_.empty()) throw scenario_error(std::move(problems_));
         return std::move(s_);
@@ -644,6 +650,110 @@ class scenario_reader {
                             "\" names two agent groups (give each group of the same type a name)");
             }
             s_.agents.push_back(std::move(g));
+        }
+    }
+
+    // In a mosaik world, each container of containers: is one container: simulator, started
+    // once, and its models are agent groups placed in it.
+    void check_world_containers() {
+        const YAML::Node configs = root_["mosaik"]["sim_config"];
+        std::map<std::string, std::string> config_of;  // container -> sim_config name
+        for (const auto& c : s_.mosaik->configs) {
+            if (!c.container.is_map()) continue;
+            const value* name = c.container.as_map().find(value("name"));
+            if (name == nullptr) continue;
+            const YAML::Node n = configs[c.name]["container"];
+            const std::string key = "mosaik.sim_config." + c.name + ".container";
+            const scenario_container* spec = s_.container(name->as_string());
+            if (spec == nullptr) {
+                problem(n["name"], key + ".name",
+                        fmt::format("no container \"{}\" (containers: {})", name->as_string(),
+                                    fmt::join(container_names_, ", ")));
+                continue;
+            }
+            if (!config_of.emplace(spec->name, c.name).second) {
+                problem(n["name"], key + ".name",
+                        fmt::format("container {} is already simulator {}", spec->name,
+                                    config_of[spec->name]));
+            }
+            if (n["codec"]) {
+                problem(n["codec"], key + ".codec",
+                        "the container's codec is set in containers: (" + spec->codec + ")");
+            }
+            for (auto m = n["models"].begin(); m != n["models"].end(); ++m) {
+                const std::string group = m->first.Scalar();
+                const scenario_agents* g = s_.group(group);
+                if (g == nullptr || std::find(g->containers.begin(), g->containers.end(),
+                                              spec->name) == g->containers.end()) {
+                    problem(m->first, key + ".models." + group,
+                            fmt::format("no agent group \"{}\" in container {} (a named "
+                                        "container's models are its agents: groups)",
+                                        group, spec->name));
+                }
+            }
+            const auto starts =
+                std::count_if(s_.mosaik->simulators.begin(), s_.mosaik->simulators.end(),
+                              [&](const auto& sim) { return sim.sim == c.name; });
+            if (starts != 1) {
+                problem(configs[c.name], "mosaik.sim_config." + c.name,
+                        fmt::format("container {} is one simulator: start it exactly once in "
+                                    "mosaik.simulators (started {} times)",
+                                    spec->name, starts));
+            }
+        }
+        check_adopted(config_of);
+        const YAML::Node containers = root_["containers"];
+        for (std::size_t i = 0; i < s_.containers.size(); ++i) {
+            const scenario_container& spec = s_.containers[i];
+            if (spec.process) {
+                problem(containers[i]["process"], fmt::format("containers[{}].process", i),
+                        "a mosaik world's containers run in sim-runner's process (drop "
+                        "process: true)");
+            }
+            if (!config_of.contains(spec.name)) {
+                problem(containers[i], fmt::format("containers[{}]", i),
+                        fmt::format("container {} is in no simulator: add one to "
+                                    "mosaik.sim_config, {{container: {{name: {}, models: ...}}}}",
+                                    spec.name, spec.name));
+            }
+        }
+    }
+
+    // Entities of a named container are its agents: no params, and no more than it holds.
+    void check_adopted(const std::map<std::string, std::string>& config_of) {
+        std::map<std::string, std::string> container_of;  // sim_config name -> container
+        for (const auto& [container, config] : config_of)
+            container_of[config] = container;
+        std::map<std::pair<std::string, std::string>, std::size_t> asked;
+        const YAML::Node sets = root_["mosaik"]["entities"];
+        for (std::size_t i = 0; i < s_.mosaik->entity_sets.size(); ++i) {
+            const auto& set = s_.mosaik->entity_sets[i];
+            const auto sim =
+                std::find_if(s_.mosaik->simulators.begin(), s_.mosaik->simulators.end(),
+                             [&](const auto& x) { return x.sid == set.sim; });
+            if (sim == s_.mosaik->simulators.end() || !container_of.contains(sim->sim)) continue;
+            const std::string& container = container_of.at(sim->sim);
+            const scenario_agents* g = s_.group(set.model);
+            if (g == nullptr) continue;  // not a model of it: the world's check says so
+            const std::string key = fmt::format("mosaik.entities[{}]", i);
+            if (!set.params.empty()) {
+                problem(sets[i]["params"], key + ".params",
+                        "the agents of container " + container +
+                            " are made with the params of agents: (drop these)");
+            }
+            std::size_t held = 0;
+            for (std::size_t part = 0; part < g->containers.size(); ++part) {
+                const std::size_t parts = g->containers.size();
+                if (g->containers[part] == container)
+                    held += g->count / parts + (part < g->count % parts ? 1 : 0);
+            }
+            std::size_t& n = asked[{container, g->name}];
+            n += static_cast<std::size_t>(std::max<std::int64_t>(set.count, 0));
+            if (n > held) {
+                problem(sets[i]["count"] ? sets[i]["count"] : sets[i], key + ".count",
+                        fmt::format("container {} holds {} agents of {}, and {} are asked for",
+                                    container, held, g->name, n));
+            }
         }
     }
 

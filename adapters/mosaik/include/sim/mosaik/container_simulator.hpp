@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <sim/agent/container.hpp>
 #include <sim/agent/registry.hpp>
@@ -23,9 +24,10 @@ namespace sim::mosaik {
 class container_simulator : public simulator {
   public:
     /// `models`: the agent types mosaik may create (by their registry names), with their
-    /// params (keyword arguments of the type) and attrs (inputs and observables).
+    /// params (keyword arguments of the type) and attrs (inputs and observables). `address`:
+    /// where the container listens; empty: `local://mosaik-<sid>`.
     container_simulator(const agent_registry& types, std::map<std::string, model> models,
-                        container_options options = {});
+                        container_options options = {}, std::string address = {});
     ~container_simulator() override;
 
     mosaik::meta meta() const override;
@@ -39,14 +41,31 @@ class container_simulator : public simulator {
 
     /// The container (after `init`).
     sim::container& container();
+    /// Calls its agents served, until now or until `finalize`.
+    std::uint64_t calls_served() const noexcept;
+
+    /// Agents made before mosaik's `create` (a scenario's `agents:` section, placed and seeded
+    /// as in a run of its own): `create(n, model)` hands out the next n of `ids`, in order,
+    /// instead of making agents; it takes no params, and fails once they are used up. Make
+    /// them after `init` with `container().hold_starts()` first: held starts go on at the
+    /// first step, once every container of the world has all its agents.
+    void adopt(const std::string& model, std::vector<std::string> ids);
 
   private:
     const agent_registry* types_;
     std::map<std::string, model> models_;
     container_options options_;
+    std::string address_;
     double resolution_ = 1;
     std::unique_ptr<sim::container> container_;
     std::map<std::string, rpc::proxy> proxies_;  // by agent id, for inputs
+    struct adopted {
+        std::vector<std::string> ids;
+        std::size_t handed_out = 0;
+    };
+    std::map<std::string, adopted> adopted_;  // by model
+    bool stepped_ = false;
+    std::uint64_t calls_served_ = 0;  // once finalized
 };
 
 }  // namespace sim::mosaik
