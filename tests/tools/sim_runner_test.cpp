@@ -57,6 +57,7 @@ TEST_CASE("each bundled scenario runs and its recordings match the expected ones
                                                             {"distributed", "smart-grid"},
                                                             {"smart-grid-realtime", "smart-grid"},
                                                             {"cosim-agents", "cosim-agents"},
+                                                            {"cosim-market", "cosim-market"},
                                                             {"cosim-tariff", "cosim-tariff"}};
     std::vector<std::string> names;
     for (const auto& f : fs::directory_iterator(std::string(SIM_SOURCE_DIR) + "/scenarios")) {
