@@ -11,11 +11,14 @@
 
 #include <boost/fiber/operations.hpp>
 
+#include <sim/agent/agent.hpp>
+#include <sim/agent/registry.hpp>
 #include <sim/channel/channel.hpp>
 #include <sim/channel/message.hpp>
 #include <sim/codec/codec.hpp>
 #include <sim/core/error.hpp>
 #include <sim/framing/frame.hpp>
+#include <sim/mosaik/container_simulator.hpp>
 #include <sim/mosaik/protocol.hpp>
 #include <sim/rpc/request.hpp>
 #include <sim/runtime/runtime.hpp>
@@ -467,5 +470,68 @@ TEST_CASE("a container of agents is a mosaik simulator", "[mosaik][agents]") {
                   .starts_with(
                       "ValueError: get_data: entity \"0\" (Aggregator) has no output \"nope\""));
         CHECK(m.stop() == 0);
+    });
+}
+
+namespace {
+
+// Says whether its own fiber has run.
+class starter : public sim::agent {
+  public:
+    explicit starter(sim::container& c) : agent(c) {
+        observable("started", [this] { return started_; });
+        start([this] { started_ = 1; });
+    }
+
+  private:
+    std::int64_t started_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a container simulator hands out agents made before create, started at its first step",
+          "[mosaik][agents]") {
+    sim::runtime rt;
+    rt.run([] {
+        sim::agent_registry types;
+        types.add<starter>("starter");
+        sim::mosaik::container_simulator sim(
+            types, {{"crew", sim::mosaik::model{.attrs = {"started"}}}}, {}, "local://adopt-test");
+        sim.init("C-0", 60, {});
+        sim.container().hold_starts();
+        for (int i = 0; i < 3; ++i)
+            types.spawn(sim.container(), "starter");
+        sim.adopt("crew", {"0", "1", "2"});
+
+        const auto two = sim.create(2, "crew", {});
+        REQUIRE(two.size() == 2);
+        CHECK(two[0].eid == "0");
+        CHECK(two[1].eid == "1");
+        CHECK(two[1].type == "crew");
+        CHECK(two[1].extra_info == value(map{{value("address"), value("local://adopt-test/1")}}));
+        try {
+            sim.create(1, "crew", map{{value("x"), value(1)}});
+            FAIL("create took params for agents made already");
+        } catch (const sim::mosaik::failure& e) {
+            CHECK(e.type() == "TypeError");
+            CHECK(std::string(e.what()).find("crew takes no params") != std::string::npos);
+        }
+        try {
+            sim.create(2, "crew", {});
+            FAIL("create handed out more agents than there are");
+        } catch (const sim::mosaik::failure& e) {
+            CHECK(e.type() == "ValueError");
+            CHECK(std::string(e.what()) == "create: 2 of crew asked for, 1 left (of 3)");
+        }
+        CHECK(sim.create(1, "crew", {}).at(0).eid == "2");
+
+        // Held until the first step, however long the master's fiber waits before it.
+        boost::this_fiber::yield();
+        const sim::mosaik::outputs started{{"0", {"started"}}, {"2", {"started"}}};
+        CHECK(sim.get_data(started) == from_json(R"({"0": {"started": 0}, "2": {"started": 0}})"));
+        CHECK(sim.step(0, {}, 10) == std::nullopt);  // nothing is due after that
+        CHECK(sim.get_data(started) == from_json(R"({"0": {"started": 1}, "2": {"started": 1}})"));
+        CHECK(sim.calls_served() == 0);
+        sim.finalize();
     });
 }
